@@ -1,0 +1,25 @@
+from django.urls import path
+
+from core.views import agents, beneficiaries
+
+app_name = "core"
+
+urlpatterns = [
+    path("", agents.home, name="home"),
+    path("beneficiaires/", beneficiaries.beneficiary_list, name="beneficiary_list"),
+    path("beneficiaires/nouveau/", beneficiaries.beneficiary_create, name="beneficiary_create"),
+    path(
+        "beneficiaires/<str:file_number>/",
+        beneficiaries.beneficiary_detail,
+        name="beneficiary_detail",
+    ),
+    path(
+        "beneficiaires/<str:file_number>/modifier/",
+        beneficiaries.beneficiary_edit,
+        name="beneficiary_edit",
+    ),
+    path("utilisateurs/", agents.agent_list, name="agent_list"),
+    path("utilisateurs/inviter/", agents.agent_invite, name="agent_invite"),
+    path("utilisateurs/<int:agent_id>/modifier/", agents.agent_edit, name="agent_edit"),
+    path("mon-compte/", agents.my_account, name="my_account"),
+]

@@ -1,0 +1,218 @@
+"""Django settings for Suivi Social, read from the environment (see docs/environment.md).
+
+Development defaults apply only when ``DJANGO_ENV`` is ``development`` or ``test``; in
+production every required value must be set or start-up fails.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from src import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENT = env.read("DJANGO_ENV", "production")
+IS_PRODUCTION = ENVIRONMENT == "production"
+DEV_DEFAULTS = not IS_PRODUCTION
+
+
+def _dev_default(value: str) -> object:
+    """Return ``value`` as a default outside production, and no default in production."""
+    return value if DEV_DEFAULTS else env._MISSING
+
+
+DEBUG = env.read_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env.read("DJANGO_SECRET_KEY", _dev_default("dev-only-secret-key-not-for-production"))
+
+# The apex domain serves the national console; each structure is served at <slug>.<BASE_DOMAIN>.
+BASE_DOMAIN = env.read("BASE_DOMAIN", _dev_default("localhost"))
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env.read_list("DJANGO_EXTRA_ALLOWED_HOSTS")]
+PUBLIC_URL_SCHEME = env.read("PUBLIC_URL_SCHEME", "https" if IS_PRODUCTION else "http")
+# Port appended to the URLs the application builds for other hosts (links in e-mails, the
+# sign-in relay), empty when the service is reached on the scheme's default port.
+PUBLIC_URL_PORT = env.read("PUBLIC_URL_PORT", "" if IS_PRODUCTION else "8000")
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "widget_tweaks",
+    "dsfr",
+    "rest_framework",
+    "drf_spectacular",
+]
+TENANT_APPS = [
+    "django.contrib.sessions",
+    "core",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Structure"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "src.urls_public"
+ROOT_URLCONF = "src.urls_tenant"
+AUTH_USER_MODEL = "core.Agent"
+
+MIDDLEWARE = [
+    "tenants.middleware.StructureMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "src" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.structure",
+                "core.context_processors.permissions",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "src.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.read("DATABASE_URL", _dev_default("postgres://postgres@127.0.0.1:5432/suivi_social")),
+        engine="django_tenants.postgresql_backend",
+        conn_max_age=env.read_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = ["core.signin.backend.ProConnectBackend"]
+LOGIN_URL = "/connexion/"
+LOGIN_REDIRECT_URL = "/"
+
+# ProConnect (OpenID Connect). One client serves every structure: the only redirect URI
+# registered at the provider is OIDC_CALLBACK_URL on the public domain.
+OIDC_OP_ISSUER = env.read("OIDC_OP_ISSUER", _dev_default("http://localhost:9000"))
+OIDC_OP_DISCOVERY_URL = env.read(
+    "OIDC_OP_DISCOVERY_URL", f"{OIDC_OP_ISSUER.rstrip('/')}/.well-known/openid-configuration"
+)
+OIDC_RP_CLIENT_ID = env.read("OIDC_RP_CLIENT_ID", _dev_default("suivi-social"))
+OIDC_RP_CLIENT_SECRET = env.read("OIDC_RP_CLIENT_SECRET", _dev_default("suivi-social-dev-secret"))
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = env.read("OIDC_RP_SCOPES", "openid email given_name usual_name uid siret idp_id")
+OIDC_ACR_VALUES = env.read("OIDC_ACR_VALUES", "eidas1")
+OIDC_TIMEOUT = env.read_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_LEEWAY_SECONDS = env.read_int("OIDC_LEEWAY_SECONDS", 60)
+# Endpoints come from the discovery document; these names are what mozilla-django-oidc reads.
+OIDC_OP_AUTHORIZATION_ENDPOINT = ""
+OIDC_OP_TOKEN_ENDPOINT = ""
+OIDC_OP_USER_ENDPOINT = ""
+OIDC_OP_JWKS_ENDPOINT = ""
+OIDC_STORE_ID_TOKEN = True
+OIDC_CREATE_USER = False
+
+SESSION_COOKIE_AGE = env.read_int("SESSION_COOKIE_AGE_SECONDS", 8 * 3600)
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = env.read("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+
+EMAIL_BACKEND = env.read(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if IS_PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env.read("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.read_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.read("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.read("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.read_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.read(
+    "DEFAULT_FROM_EMAIL", "Suivi Social <ne-pas-repondre@suivi-social.localhost>"
+)
+
+# Contact shown to people who cannot sign in and to structures that need help.
+SUPPORT_EMAIL = env.read("SUPPORT_EMAIL", "support@suivi-social.localhost")
+
+# Provisioning clones a schema migrated once, named from the tenant migrations it contains.
+TEMPLATE_SCHEMA_PREFIX = "template_"
+
+BENEFICIARIES_PER_PAGE = 20
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["tenant_context"],
+            "formatter": "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.read("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+SENTRY_DSN = env.read("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
+
+# Called inside a new structure's schema to seed it and invite its first manager.
+STRUCTURE_SETUP_FUNCTION = "core.services.structure.set_up_structure"
+
+STATICFILES_DIRS = [BASE_DIR / "src" / "static"]
+# Outside production, WhiteNoise serves files straight from the apps, without collectstatic.
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+WHITENOISE_AUTOREFRESH = not IS_PRODUCTION
