@@ -4,7 +4,7 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from tenants.communes import find_commune
-from tenants.models import Structure, slug_validator
+from tenants.models import Structure, slug_validator, validate_slug_not_reserved
 
 SIRET_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -16,7 +16,7 @@ class StructureCreationForm(DsfrBaseForm):
     slug = forms.CharField(
         label="Identifiant",
         max_length=42,
-        validators=[slug_validator],
+        validators=[slug_validator, validate_slug_not_reserved],
         help_text="Il forme l'adresse de l'espace : <identifiant>.domaine. Exemple : ccas-autun.",
     )
     kind = forms.ChoiceField(label="Type", choices=Structure.Kind.choices)

@@ -4,6 +4,7 @@ sign-in directory. Nothing here is about a person helped by a structure."""
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
@@ -18,6 +19,26 @@ slug_validator = RegexValidator(
     "L'identifiant ne peut contenir que des lettres minuscules sans accent, des chiffres et des "
     "tirets, commence par une lettre et compte de 3 à 42 caractères.",
 )
+
+# Subdomains that must never name a structure: the public schema, the template schemas, and
+# names people could mistake for the platform's own pages.
+RESERVED_SLUGS = {
+    "public",
+    "www",
+    "api",
+    "admin",
+    "console",
+    "static",
+    "media",
+    "support",
+    "template",
+    "information-schema",
+}
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS or value.startswith(("pg-", "template-")):
+        raise ValidationError(f"L'identifiant « {value} » est réservé : choisissez-en un autre.")
 
 
 class Structure(TenantMixin):
@@ -37,7 +58,12 @@ class Structure(TenantMixin):
     # The schema is created by tenants.provisioning, never by save().
     auto_create_schema = False
 
-    slug = models.CharField("identifiant", max_length=42, unique=True, validators=[slug_validator])
+    slug = models.CharField(
+        "identifiant",
+        max_length=42,
+        unique=True,
+        validators=[slug_validator, validate_slug_not_reserved],
+    )
     name = models.CharField("nom", max_length=200)
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
     sirets = ArrayField(

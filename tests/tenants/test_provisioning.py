@@ -174,3 +174,12 @@ def test_console_suspends_structure(alpha):
 
     alpha.structure.refresh_from_db()
     assert alpha.structure.status == Structure.Status.SUSPENDED
+
+
+@pytest.mark.parametrize("slug", ["public", "www", "template-abc", "pg-temp"])
+def test_reserved_slug_is_refused(db, slug):
+    with pytest.raises(ValidationError):
+        provision_structure(structure_data(slug=slug), MANAGER)
+
+    assert schema_exists("public")
+    assert not Structure.objects.filter(slug=slug).exists()

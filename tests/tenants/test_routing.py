@@ -50,3 +50,15 @@ def test_suspended_structure_serves_nothing(alpha):
 
     assert response.status_code == 403
     assert "Cet espace est suspendu" in page_text(response)
+
+
+def test_host_is_case_insensitive(alpha):
+    response = Client(HTTP_HOST="ALPHA.localhost").get("/connexion/")
+
+    assert response.status_code == 200
+
+
+def test_www_prefix_does_not_reach_public_site(db):
+    response = Client(HTTP_HOST="www.localhost").get("/console/")
+
+    assert response.status_code == 404
