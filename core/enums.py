@@ -126,3 +126,115 @@ DEFAULT_FOLLOWUP_TYPES = [
     ("aide_alimentaire", "Aide alimentaire", FollowupTypeKind.OPTIONAL),
     ("autre", "Autre", FollowupTypeKind.OPTIONAL),
 ]
+
+
+class AccommodationZone(models.TextChoices):
+    FRANCE = "france", "France"
+    EUROPE = "europe", "Union européenne"
+    OUTSIDE_EUROPE = "outside_europe", "Hors Union européenne"
+
+
+class Gir(models.TextChoices):
+    LEVEL_1 = "level_1", "Niveau 1"
+    LEVEL_2 = "level_2", "Niveau 2"
+    LEVEL_3 = "level_3", "Niveau 3"
+    LEVEL_4 = "level_4", "Niveau 4"
+    LEVEL_5 = "level_5", "Niveau 5"
+    LEVEL_6 = "level_6", "Niveau 6"
+
+
+class SocioProfessionalCategory(models.TextChoices):
+    SICK_LEAVE = "sick_leave", "Arrêt maladie"
+    JOB_SEEKER = "job_seeker", "En recherche d'emploi"
+    DISABILITY = "disability", "Invalidité"
+    HOUSEWIFE = "housewife", "Mère au foyer"
+    RETIRED = "retired", "Retraité"
+    EMPLOYED = "employed", "Salarié"
+    NO_ACTIVITY = "no_activity", "Sans activité (non inscrit à Pôle Emploi)"
+    OTHER = "other", "Autre"
+
+
+class IncomeSource(models.TextChoices):
+    AAH = "aah", "AAH"
+    APL = "apl", "APL"
+    ASPA = "aspa", "ASPA"
+    DAILY_ALLOWANCES = "daily_allowances", "Indemnités journalières"
+    UNEMPLOYMENT_BENEFITS = "unemployment_benefits", "Indemnités Pôle Emploi : ARE/ASS"
+    DISABILITY_PENSION = "disability_pension", "Pension d'invalidité"
+    FAMILY_BENEFITS = "family_benefits", "Prestations familiales"
+    ACTIVITY_BONUS = "activity_bonus", "Prime d'activité"
+    RETIREMENT_PENSION = "retirement_pension", "Retraite"
+    RSA = "rsa", "RSA"
+    SALARY = "salary", "Salaire"
+    CHILD_SUPPORT = "child_support", "Pension alimentaire"
+    OTHER = "other", "Autre"
+
+
+class PensionOrganisation(models.TextChoices):
+    AGIRC_ARRCO = "agirc_arrco", "AGIRC ARRCO"
+    AG2R = "ag2r", "AG2R"
+    CNAV_CARSAT = "cnav_carsat", "CNAV/CARSAT"
+    CIPAV = "cipav", "CIPAV"
+    CNRACL = "cnracl", "CNRACL"
+    EDF = "edf", "EDF"
+    IRCANTEC = "ircantec", "IRCANTEC"
+    KLESIA = "klesia", "KLESIA"
+    SRE = "sre", "SRE"
+    SSI = "ssi", "SSI (ex-RSI)"
+    MALAKOFF_HUMANIS = "malakoff_humanis", "Malakoff Humanis"
+    MSA = "msa", "MSA"
+    PRO_BTP = "pro_btp", "ProBTP"
+    RETRAITE_DES_MINES = "retraite_des_mines", "Retraite des mines"
+    OTHER = "other", "Autre(s)"
+
+
+class ProtectionMeasure(models.TextChoices):
+    CURATELLE_SIMPLE = "curatelle_simple", "Curatelle simple"
+    CURATELLE_RENFORCEE = "curatelle_renforcee", "Curatelle renforcée"
+    HABILITATION_CONJOINT = "habilitation_conjoint", "Habilitation du conjoint"
+    HABILITATION_FAMILIALE = "habilitation_familiale", "Habilitation familiale"
+    MANDAT_PROTECTION_FUTURE = "mandat_protection_future", "Mandat de protection future"
+    MESURE_ACCOMPAGNEMENT = "mesure_accompagnement", "Mesure d'accompagnement (Masp/Maj/MJAGBF)"
+    SAUVEGARDE_JUSTICE = "sauvegarde_justice", "Sauvegarde de justice"
+    TUTELLE = "tutelle", "Tutelle"
+
+
+class OrientationType(models.TextChoices):
+    ASSOCIATION = "association", "Orientation Association"
+    DEPARTEMENT = "departement", "Orientation Département"
+    ELU = "elu", "Orientation Élu"
+    TIERS = "tiers", "Signalement d'un tiers"
+    SPONTANEE = "spontanee", "Spontanée"
+    SUIVI_CABINET = "suivi_cabinet", "Suivi cabinet"
+    AUTRE = "autre", "Autre"
+
+
+class RelativeRelationship(models.TextChoices):
+    SPOUSE = "spouse", "Conjoint·e"
+    MAJOR_CHILD = "major_child", "Enfant majeur"
+    MINOR_CHILD = "minor_child", "Enfant mineur"
+    SIBLING = "sibling", "Fratrie"
+    GRANDPARENT = "grandparent", "Grand-parent"
+    PARENT = "parent", "Parent"
+    THIRD_PARTY = "third_party", "Tiers"
+    NEIGHBOUR = "neighbour", "Voisin·e"
+    OTHER_FAMILY_MEMBER = "other_family_member", "Autre membre de la famille"
+
+
+# Family situations in which a partner's income is asked for.
+COUPLE_SITUATIONS = {
+    "cohabitation",
+    "couple_with_children",
+    "married",
+    "civil_union",
+}
+
+# Age brackets of the reference product's statistics and list filter: (label, min, max).
+AGE_BRACKETS = [
+    ("under_25", "- de 25 ans", 0, 24),
+    ("25_34", "25 à 34 ans", 25, 34),
+    ("35_44", "35 à 44 ans", 35, 44),
+    ("45_54", "45 à 54 ans", 45, 54),
+    ("55_64", "55 à 64 ans", 55, 64),
+    ("65_plus", "65 ans et +", 65, 200),
+]

@@ -59,6 +59,7 @@ class Action(Enum):
     VIEW_STATISTICS = "view_statistics"
     EXPORT_STATISTICS = "export_statistics"
     VIEW_NIR = "view_nir"
+    VIEW_CONSULTATIONS = "view_consultations"
 
 
 M, SW, INS, RA, REF = (
@@ -113,6 +114,7 @@ _MATRIX: dict[Action, tuple[Scope | None, ...]] = {
     Action.VIEW_STATISTICS: (A, A, A, None, A),
     Action.EXPORT_STATISTICS: (A, A, None, None, None),
     Action.VIEW_NIR: (A, A, A, None, R),
+    Action.VIEW_CONSULTATIONS: (A, None, None, None, None),
 }
 _ROLE_COLUMNS = (M, SW, INS, RA, REF)
 

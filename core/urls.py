@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core.views import agents, beneficiaries
+from core.views import agents, beneficiaries, relatives
 
 app_name = "core"
 
@@ -17,6 +17,26 @@ urlpatterns = [
         "beneficiaires/<str:file_number>/modifier/",
         beneficiaries.beneficiary_edit,
         name="beneficiary_edit",
+    ),
+    path(
+        "beneficiaires/<str:file_number>/numero-securite-sociale/",
+        beneficiaries.beneficiary_reveal_nir,
+        name="beneficiary_reveal_nir",
+    ),
+    path(
+        "beneficiaires/<str:file_number>/entourage/ajouter/",
+        relatives.relative_edit,
+        name="relative_add",
+    ),
+    path(
+        "beneficiaires/<str:file_number>/entourage/<int:relative_id>/modifier/",
+        relatives.relative_edit,
+        name="relative_edit",
+    ),
+    path(
+        "beneficiaires/<str:file_number>/entourage/<int:relative_id>/retirer/",
+        relatives.relative_delete,
+        name="relative_delete",
     ),
     path("utilisateurs/", agents.agent_list, name="agent_list"),
     path("utilisateurs/inviter/", agents.agent_invite, name="agent_invite"),

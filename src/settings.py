@@ -37,6 +37,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "django.contrib.contenttypes",
+    "django.contrib.postgres",
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -97,6 +98,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Name search tolerates typos through pg_trgm's "%>" operator, whose threshold is a setting:
+# 0.5 finds "lefebvre" for "Lefèvre" (0.55) and "eloize" for "Éloïse" (0.57), where the
+# default 0.6 does not.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c pg_trgm.word_similarity_threshold=0.5"
+)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

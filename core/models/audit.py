@@ -17,6 +17,8 @@ class AuditEvent(models.Model):
     beneficiary_id = models.BigIntegerField(null=True, db_index=True)
     # {field name: [old value, new value]} for updates, {field name: value} for creations.
     changes = models.JSONField(default=dict)
+    # The beneficiary's version after this change, to show what changed since a form loaded.
+    object_version = models.PositiveIntegerField(null=True)
 
     class Meta:
         verbose_name = "événement de l'historique"

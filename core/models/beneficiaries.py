@@ -1,23 +1,41 @@
 import secrets
 from datetime import date
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
 from core.enums import (
     AccommodationMode,
+    AccommodationZone,
     BeneficiaryStatus,
     Civility,
     FamilySituation,
     Gender,
+    Gir,
+    IncomeSource,
     Mobility,
+    OrientationType,
+    PensionOrganisation,
+    ProtectionMeasure,
+    SocioProfessionalCategory,
 )
+from core.nationalities import NATIONALITY_CHOICES
+from core.nir import validate_nir
 from core.text import normalize
 
 # No 0/O, 1/I or L: a file number is read aloud on the phone and copied by hand.
 FILE_NUMBER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 FILE_NUMBER_LENGTH = 10
+
+
+def phone_digits(phone: str) -> str:
+    """Return the phone number's digits, with +33 written as a leading 0."""
+    digits = "".join(char for char in phone if char.isdigit())
+    if phone.strip().startswith("+33"):
+        digits = "0" + digits[2:]
+    return digits
 
 
 def generate_file_number() -> str:
@@ -48,11 +66,18 @@ class Beneficiary(models.Model):
     birth_place = models.CharField("lieu de naissance", max_length=150, blank=True)
     death_date = models.DateField("date de décès", null=True, blank=True)
     gender = models.CharField("genre", max_length=10, choices=Gender.choices, blank=True)
+    nationality = models.CharField(
+        "nationalité", max_length=3, choices=NATIONALITY_CHOICES, blank=True
+    )
 
     accommodation_mode = models.CharField(
         "mode d'hébergement", max_length=30, choices=AccommodationMode.choices, blank=True
     )
     accommodation_details = models.CharField("précisions hébergement", max_length=300, blank=True)
+    accommodation_name = models.CharField("nom de l'hébergement", max_length=200, blank=True)
+    accommodation_zone = models.CharField(
+        "zone d'hébergement", max_length=20, choices=AccommodationZone.choices, blank=True
+    )
     street_number = models.CharField("numéro de rue", max_length=20, blank=True)
     street = models.CharField("nom de la rue", max_length=200, blank=True)
     address_complement = models.CharField("complément d'adresse", max_length=200, blank=True)
@@ -79,7 +104,108 @@ class Beneficiary(models.Model):
         "données mobilité", max_length=30, choices=Mobility.choices, blank=True
     )
 
+    # Health ("Santé").
+    gir = models.CharField("GIR", max_length=10, choices=Gir.choices, blank=True)
+    doctor = models.CharField("médecin traitant", max_length=200, blank=True)
+    health_additional_information = models.TextField("autres informations de santé", blank=True)
+    social_security_number = models.CharField(
+        "n° de sécurité sociale", max_length=15, blank=True, validators=[validate_nir]
+    )
+    insurance = models.CharField("mutuelle", max_length=200, blank=True)
+
+    # Activity and income ("Activité et revenu").
+    socio_professional_category = models.CharField(
+        "catégorie socio-professionnelle",
+        max_length=30,
+        choices=SocioProfessionalCategory.choices,
+        blank=True,
+    )
+    occupation = models.CharField("profession(s)", max_length=200, blank=True)
+    employer = models.CharField("employeur", max_length=200, blank=True)
+    employer_siret = models.CharField("SIRET de l'employeur", max_length=14, blank=True)
+    income_sources = ArrayField(
+        models.CharField(max_length=30, choices=IncomeSource.choices),
+        verbose_name="natures des ressources",
+        default=list,
+        blank=True,
+    )
+    income_amount = models.DecimalField(
+        "montant des ressources (€ par mois)", max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    partner_income_sources = ArrayField(
+        models.CharField(max_length=30, choices=IncomeSource.choices),
+        verbose_name="natures des ressources du conjoint",
+        default=list,
+        blank=True,
+    )
+    partner_income_amount = models.DecimalField(
+        "montant des ressources du conjoint (€ par mois)",
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    major_children_income_sources = ArrayField(
+        models.CharField(max_length=30, choices=IncomeSource.choices),
+        verbose_name="natures des ressources des enfants majeurs",
+        default=list,
+        blank=True,
+    )
+    major_children_income_amount = models.DecimalField(
+        "montant des ressources des enfants majeurs (€ par mois)",
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    pole_emploi_id = models.CharField(
+        "n° France Travail (ex-Pôle Emploi)", max_length=20, blank=True
+    )
+    pension_organisations = ArrayField(
+        models.CharField(max_length=30, choices=PensionOrganisation.choices),
+        verbose_name="organismes de retraite",
+        default=list,
+        blank=True,
+    )
+    other_pension_organisations = models.CharField(
+        "autres organismes de retraite", max_length=200, blank=True
+    )
+    caf_number = models.CharField("n° CAF", max_length=20, blank=True)
+    bank = models.CharField("banque", max_length=200, blank=True)
+    funeral_contract = models.CharField("contrat obsèques", max_length=200, blank=True)
+
+    # Legal protection and external bodies ("Structures extérieures").
+    protection_measure = models.CharField(
+        "mesure de protection", max_length=30, choices=ProtectionMeasure.choices, blank=True
+    )
+    representative = models.CharField(
+        "nom, prénom, coordonnées du mandataire", max_length=300, blank=True
+    )
+    prescribing_organisation = models.CharField(
+        "organisme prescripteur", max_length=200, blank=True
+    )
+    orientation_type = models.CharField(
+        "mode d'orientation", max_length=20, choices=OrientationType.choices, blank=True
+    )
+    orientation_organisation = models.CharField(
+        "organisme d'orientation", max_length=200, blank=True
+    )
+    service_providers = models.CharField("prestataires", max_length=300, blank=True)
+    involved_partners = models.CharField("partenaires intervenants", max_length=300, blank=True)
+
     additional_information = models.TextField("informations complémentaires", blank=True)
+
+    # Follow-up types used by the file's interviews and aid requests, kept by their services
+    # so the list can show and filter them without scanning those tables.
+    followup_types = models.ManyToManyField(
+        "core.FollowupType",
+        verbose_name="accompagnements",
+        related_name="beneficiaries",
+        blank=True,
+    )
+    # Incremented by every saved change; an edit form that started from an older version is
+    # refused instead of overwriting what another agent saved meanwhile.
+    version = models.PositiveIntegerField(default=1)
 
     # Lower-case, accent-free names and file number, kept by save() for the trigram index.
     search_text = models.TextField(editable=False, default="")
@@ -107,7 +233,16 @@ class Beneficiary(models.Model):
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.search_text = normalize(
-            " ".join([self.usual_name, self.birth_name, self.first_names, self.file_number])
+            " ".join(
+                [
+                    self.usual_name,
+                    self.birth_name,
+                    self.first_names,
+                    self.file_number,
+                    phone_digits(self.phone_1),
+                    phone_digits(self.phone_2),
+                ]
+            )
         )
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

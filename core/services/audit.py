@@ -7,9 +7,10 @@ from typing import Any
 from django.db import models
 
 from core.models import AuditEvent
+from core.nir import mask_nir
 
 # Fields that never go into the trail: derived or bookkeeping values.
-_IGNORED_FIELDS = {"id", "search_text", "created_at", "updated_at", "created_by"}
+_IGNORED_FIELDS = {"id", "search_text", "created_at", "updated_at", "created_by", "version"}
 
 
 def _serialize(value: Any) -> Any:
@@ -23,12 +24,19 @@ def _serialize(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """Return the instance's concrete field values, serialised for JSON."""
-    return {
+    """Return the instance's concrete field values, serialised for JSON.
+
+    The social security number is kept masked: the trail records that it changed, never its
+    value.
+    """
+    values = {
         field.name: _serialize(getattr(instance, field.attname))
         for field in instance._meta.concrete_fields
         if field.name not in _IGNORED_FIELDS
     }
+    if values.get("social_security_number"):
+        values["social_security_number"] = mask_nir(values["social_security_number"])
+    return values
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -46,8 +54,10 @@ def record(
     target: models.Model,
     changes: dict[str, Any],
     beneficiary_id: int | None = None,
+    object_version: int | None = None,
 ) -> AuditEvent:
     return AuditEvent.objects.create(
+        object_version=object_version,
         actor_id=getattr(actor, "pk", None),
         actor_label=_actor_label(actor),
         action=action,

@@ -1,0 +1,131 @@
+"""Turning audit events into the "Historique des changements" agents read: French labels and
+displayed values, never field names or codes."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from core.models import Agent, AuditEvent, Beneficiary, Relative
+
+OPERATION_LABELS = {
+    "create_beneficiary": "Création du dossier",
+    "update_beneficiary": "Modification du dossier",
+    "add_relative": "Ajout d'un membre de l'entourage",
+    "update_relative": "Modification d'un membre de l'entourage",
+    "delete_relative": "Retrait d'un membre de l'entourage",
+    "reveal_nir": "Affichage du n° de sécurité sociale",
+    "invite_agent": "Invitation d'un agent",
+    "update_agent": "Modification d'un agent",
+}
+_MODELS: dict[str, type[models.Model]] = {
+    "beneficiary": Beneficiary,
+    "relative": Relative,
+    "agent": Agent,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: AuditEvent
+    operation: str
+    changes: list[Change]
+
+
+def present(events: list[AuditEvent]) -> list[HistoryRow]:
+    """Return the events as rows; agents named in referent changes are read in one query."""
+    agent_ids = {
+        agent_id for event in events for agent_id in _referent_ids(event.changes.get("referents"))
+    }
+    agents = {agent.pk: agent.full_name for agent in Agent.objects.filter(pk__in=agent_ids)}
+    return [
+        HistoryRow(
+            event=event,
+            operation=OPERATION_LABELS.get(event.action, event.action),
+            changes=_changes(event, agents),
+        )
+        for event in events
+    ]
+
+
+def _referent_ids(value: Any) -> list[int]:
+    if not isinstance(value, list):
+        return []
+    if value and isinstance(value[0], list):
+        return [agent_id for group in value for agent_id in group]
+    return [agent_id for agent_id in value if isinstance(agent_id, int)]
+
+
+def _changes(event: AuditEvent, agents: dict[int, str]) -> list[Change]:
+    model = _MODELS.get(event.target_type)
+    is_update = event.action.startswith("update")
+    rows = []
+    for name, value in event.changes.items():
+        old, new = (
+            value if is_update and isinstance(value, list) and len(value) == 2 else (None, value)
+        )
+        if name == "referents":
+            rows.append(
+                Change(
+                    "Agent(s) référent(s)",
+                    _agent_names(old, agents) if is_update else "",
+                    _agent_names(new, agents),
+                )
+            )
+            continue
+        field = _field(model, name)
+        label = str(field.verbose_name).capitalize() if field else name
+        rows.append(Change(label, _display(field, old), _display(field, new)))
+    return rows
+
+
+def _field(model: type[models.Model] | None, name: str) -> models.Field | None:  # type: ignore[type-arg]
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)  # type: ignore[return-value]
+    except FieldDoesNotExist:
+        return None
+
+
+def _agent_names(ids: Any, agents: dict[int, str]) -> str:
+    return ", ".join(agents.get(agent_id, "agent supprimé") for agent_id in ids or [])
+
+
+def _display(field: models.Field | None, value: Any) -> str:  # type: ignore[type-arg]
+    if value in (None, "", []):
+        return "(vide)"
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    choices = _choices(field)
+    if isinstance(value, list):
+        return ", ".join(str(choices.get(item, item)) for item in value)
+    if choices:
+        return str(choices.get(value, value))
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    if isinstance(field, models.ForeignKey):
+        return f"dossier lié n°{value}" if field.name == "linked_beneficiary" else str(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    return str(value)
+
+
+def _choices(field: models.Field | None) -> dict[Any, str]:  # type: ignore[type-arg]
+    if field is None:
+        return {}
+    base = getattr(field, "base_field", None)
+    source = base.choices if base is not None else field.choices
+    return dict(source or [])

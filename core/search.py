@@ -1,0 +1,127 @@
+"""Searching, filtering and sorting the beneficiary list."""
+
+from datetime import date
+
+from django import forms
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import FloatField, Q, QuerySet, Value
+from django.utils import timezone
+from dsfr.forms import DsfrBaseForm
+
+from core.enums import AGE_BRACKETS, BeneficiaryStatus
+from core.models import Agent, Beneficiary, FollowupType
+from core.text import normalize
+
+# Tokens shorter than this are matched as substrings only: trigrams of one or two letters
+# match almost everything.
+MIN_FUZZY_TOKEN_LENGTH = 3
+
+SORTS = {
+    "nom": ["usual_name", "birth_name", "first_names", "id"],
+    "prenom": ["first_names", "usual_name", "id"],
+    "age": ["-birth_date", "id"],
+    "ville": ["city", "usual_name", "id"],
+    "statut": ["status", "usual_name", "id"],
+    "dossier": ["file_number"],
+}
+
+
+def search_tokens(query: str) -> list[str]:
+    """Split the query into normalised words; digits of a phone number are joined."""
+    text = normalize(query)
+    if text.replace(" ", "").isdigit():
+        return [text.replace(" ", "")]
+    return text.split()
+
+
+def search_beneficiaries(files: QuerySet[Beneficiary], query: str) -> QuerySet[Beneficiary]:
+    """Keep the files whose names, file number or phone match every word of ``query``.
+
+    Case, accents and hyphens are ignored, and words with a small typo still match:
+    "eloise lefebvre" finds "Éloïse Lefèvre-Dupont".
+    """
+    tokens = search_tokens(query)
+    relevance = []
+    for token in tokens:
+        condition = Q(search_text__contains=token)
+        if len(token) >= MIN_FUZZY_TOKEN_LENGTH and not token.isdigit():
+            condition |= Q(search_text__trigram_word_similar=token)
+            relevance.append(TrigramWordSimilarity(Value(token), "search_text"))
+        files = files.filter(condition)
+    score = sum(relevance[1:], relevance[0]) if relevance else Value(0.0, FloatField())
+    return files.annotate(relevance=score)
+
+
+class BeneficiaryFilterForm(DsfrBaseForm):
+    recherche = forms.CharField(
+        label="Rechercher un bénéficiaire",
+        required=False,
+        max_length=100,
+        help_text="Nom, prénom, numéro de dossier ou téléphone, avec ou sans accents.",
+    )
+    statut = forms.ChoiceField(
+        label="Statut du dossier",
+        required=False,
+        choices=[("", "Tous sauf archivés"), *BeneficiaryStatus.choices],
+    )
+    referent = forms.ModelChoiceField(
+        label="Agent référent",
+        required=False,
+        queryset=Agent.objects.all(),
+        empty_label="Tous",
+    )
+    age = forms.ChoiceField(
+        label="Tranche d'âge",
+        required=False,
+        choices=[("", "Toutes")] + [(code, label) for code, label, _, _ in AGE_BRACKETS],
+    )
+    ville = forms.CharField(label="Ville", required=False, max_length=150)
+    accompagnement = forms.ModelChoiceField(
+        label="Accompagnement",
+        required=False,
+        queryset=FollowupType.objects.all(),
+        empty_label="Tous",
+    )
+    tri = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
+    ordre = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+
+    def apply(self, files: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
+        """Return ``files`` filtered and sorted as the form asks; invalid values are ignored."""
+        values = self.cleaned_data if self.is_valid() else {}
+        status = values.get("statut")
+        files = files.filter(status=status) if status else files.exclude(status="archived")
+        if values.get("referent"):
+            files = files.filter(referents=values["referent"])
+        if values.get("age"):
+            files = files.filter(_age_bracket_filter(values["age"], timezone.localdate()))
+        if values.get("ville"):
+            files = files.filter(city__unaccent__iexact=values["ville"].strip())
+        if values.get("accompagnement"):
+            files = files.filter(followup_types=values["accompagnement"])
+        if values.get("recherche"):
+            files = search_beneficiaries(files, values["recherche"])
+        return files.order_by(*self._ordering(values))
+
+    def _ordering(self, values: dict) -> list[str]:  # type: ignore[type-arg]
+        sort = values.get("tri")
+        if not sort and values.get("recherche"):
+            return ["-relevance", *SORTS["nom"]]
+        fields = SORTS.get(sort or "nom", SORTS["nom"])
+        if values.get("ordre") == "desc":
+            return [field[1:] if field.startswith("-") else f"-{field}" for field in fields]
+        return fields
+
+
+def _age_bracket_filter(code: str, today: date) -> Q:
+    _, _, youngest, oldest = next(bracket for bracket in AGE_BRACKETS if bracket[0] == code)
+    # Born after this date: younger than ``oldest + 1``; born on or before: at least ``youngest``.
+    latest_birth = _years_before(today, youngest)
+    earliest_birth = _years_before(today, oldest + 1)
+    return Q(birth_date__lte=latest_birth, birth_date__gt=earliest_birth)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)

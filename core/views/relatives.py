@@ -1,0 +1,52 @@
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.access import beneficiaries_for, get_beneficiary_for
+from core.forms.relatives import RelativeForm
+from core.models import Relative
+from core.roles import Action
+from core.services.beneficiaries import delete_relative, save_relative
+from core.views.decorators import agent_required
+
+
+def _relative(beneficiary, relative_id: int) -> Relative:  # type: ignore[no-untyped-def]
+    relative = Relative.objects.filter(pk=relative_id, beneficiary=beneficiary).first()
+    if relative is None:
+        raise Http404("Membre de l'entourage introuvable.")
+    return relative
+
+
+@agent_required(Action.EDIT_FULL_INFO)
+def relative_edit(
+    request: HttpRequest, file_number: str, relative_id: int | None = None
+) -> HttpResponse:
+    beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_FULL_INFO)
+    relative = _relative(beneficiary, relative_id) if relative_id else Relative()
+    form = RelativeForm(
+        request.POST or None,
+        instance=relative,
+        beneficiary=beneficiary,
+        reachable=beneficiaries_for(request.user, Action.VIEW_GENERAL_INFO),
+    )
+    if request.method == "POST" and form.is_valid():
+        save_relative(request.user, beneficiary, relative, form.model_values())
+        messages.success(request, "L'entourage a été mis à jour.")
+        return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)
+    context = {
+        "form": form,
+        "beneficiary": beneficiary,
+        "relative": relative,
+        "nav": "beneficiaries",
+    }
+    return render(request, "core/relatives/form.html", context)
+
+
+@agent_required(Action.EDIT_FULL_INFO)
+@require_POST
+def relative_delete(request: HttpRequest, file_number: str, relative_id: int) -> HttpResponse:
+    beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_FULL_INFO)
+    delete_relative(request.user, _relative(beneficiary, relative_id))
+    messages.success(request, "Le membre de l'entourage a été retiré du dossier.")
+    return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)
