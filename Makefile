@@ -8,6 +8,7 @@ test:
 	deploy/dev/test.sh
 
 lint:
+	deploy/dev/setup.sh
 	.venv/bin/ruff check src tenants core tests benchmarks
 	.venv/bin/ruff format --check src tenants core tests benchmarks
 	DJANGO_ENV=test .venv/bin/python manage.py makemigrations --check --dry-run

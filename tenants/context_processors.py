@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from tenants.models import Structure
+from tenants.models import Structure, public_url
 
 
 def structure(request: HttpRequest) -> dict[str, object]:
@@ -12,4 +12,5 @@ def structure(request: HttpRequest) -> dict[str, object]:
         "structure": current,
         "is_public_site": current is None,
         "base_domain": settings.BASE_DOMAIN,
+        "public_home": public_url(),
     }

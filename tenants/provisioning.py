@@ -108,7 +108,7 @@ def schema_name_for(slug: str) -> str:
 
 
 def provision_structure(
-    data: StructureData, manager: ManagerData, actor: Any = None
+    data: StructureData, manager: ManagerData, actor: Any = None, send_invitation: bool = True
 ) -> tuple[Structure, bool]:
     """Create the structure and invite its manager; return it and whether it was created.
 
@@ -118,7 +118,7 @@ def provision_structure(
     """
     existing = Structure.objects.filter(slug=data.slug).first()
     if existing is not None:
-        _in_structure(existing, _setup_hook(), actor, manager, seed=False)
+        _in_structure(existing, actor, manager, seed=False, send_invitation=send_invitation)
         return existing, False
 
     template = ensure_template_schema()
@@ -133,7 +133,7 @@ def provision_structure(
         structure.save()
         Domain.objects.create(domain=structure.host, tenant=structure, is_primary=True)
         CloneSchema().clone_schema(template, structure.schema_name, "DATA")
-        _in_structure(structure, _setup_hook(), actor, manager, seed=True)
+        _in_structure(structure, actor, manager, seed=True, send_invitation=send_invitation)
         structure.status = Structure.Status.ACTIVE
         structure.save(update_fields=["status"])
     logger.info(
@@ -148,11 +148,11 @@ def _setup_hook() -> Any:
 
 
 def _in_structure(
-    structure: Structure, hook: Any, actor: Any, manager: ManagerData, seed: bool
+    structure: Structure, actor: Any, manager: ManagerData, seed: bool, send_invitation: bool
 ) -> None:
     previous = connection.tenant
     connection.set_tenant(structure)
     try:
-        hook(actor=actor, manager=manager, seed=seed)
+        _setup_hook()(actor=actor, manager=manager, seed=seed, send_invitation=send_invitation)
     finally:
         connection.set_tenant(previous)

@@ -63,7 +63,7 @@ def update_agent(actor: Any, agent: Agent, **values: Any) -> Agent:
 def send_invitation(agent: Agent, structure: Structure) -> None:
     context = {"agent": agent, "structure": structure, "sign_in_url": structure.url + "connexion/"}
     send_mail(
-        subject=f"Invitation à rejoindre {structure.name} sur Suivi Social",
+        subject=f"Invitation à l'espace « {structure.name} » sur Suivi Social",
         message=render_to_string("core/emails/invitation.txt", context),
         from_email=None,
         recipient_list=[agent.email],

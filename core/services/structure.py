@@ -17,7 +17,7 @@ def seed_default_followup_types() -> None:
     )
 
 
-def set_up_structure(actor: Any, manager: Any, seed: bool) -> None:
+def set_up_structure(actor: Any, manager: Any, seed: bool, send_invitation: bool = True) -> None:
     """Seed a new structure's catalogue and invite its first manager if not yet invited."""
     if seed:
         seed_default_followup_types()
@@ -28,4 +28,5 @@ def set_up_structure(actor: Any, manager: Any, seed: bool) -> None:
             first_name=manager.first_name,
             last_name=manager.last_name,
             role=Role.MANAGER,
+            send_email=send_invitation,
         )

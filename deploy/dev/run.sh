@@ -13,16 +13,31 @@ $python deploy/dev/create_database.py
 $python manage.py migrate_schemas --shared --verbosity 0
 $python manage.py migrate_schemas --tenant --verbosity 0
 $python manage.py build_template_schema
-$python manage.py seed_demo 2>/dev/null
+$python manage.py seed_demo
 
-provider_port=${OIDC_PROVIDER_PORT:-9000}
-OIDC_PROVIDER_PORT=$provider_port node deploy/oidc-provider/server.mjs > var/oidc-provider.log 2>&1 &
+for port in 8000 9000; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is already in use: stop what listens on it (ss -ltnp), then run again." >&2
+    exit 1
+  fi
+done
+
+node deploy/oidc-provider/server.mjs > var/oidc-provider.log 2>&1 &
 provider_pid=$!
-trap 'kill $provider_pid 2>/dev/null || true' EXIT
+gunicorn_pid=""
+stop() {
+  kill $provider_pid $gunicorn_pid 2>/dev/null || true
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
 for _ in $(seq 1 50); do
-  curl -fs "http://127.0.0.1:$provider_port/health" >/dev/null 2>&1 && break
+  curl -fs "http://127.0.0.1:9000/health" >/dev/null 2>&1 && break
   sleep 0.2
 done
+if ! kill -0 $provider_pid 2>/dev/null; then
+  echo "The local OpenID provider did not start; see var/oidc-provider.log." >&2
+  exit 1
+fi
 
 cat <<MSG
 
@@ -30,9 +45,11 @@ Suivi Social est prêt :
   - CCAS d'Autun    http://autun.localhost:8000
   - CCAS de Nevers  http://nevers.localhost:8000
   - console nationale http://localhost:8000/console/
-Fournisseur d'identité local (comme ProConnect) : http://localhost:$provider_port
+Fournisseur d'identité local (comme ProConnect) : http://localhost:9000
 Choisissez une identité de démonstration sur sa page de connexion (liste ci-dessus).
 MSG
 
-exec .venv/bin/gunicorn src.wsgi:application --bind 127.0.0.1:8000 --workers 2 \
-  --access-logfile - --error-logfile -
+.venv/bin/gunicorn src.wsgi:application --bind 127.0.0.1:8000 --workers 2 \
+  --access-logfile - --error-logfile - &
+gunicorn_pid=$!
+wait $gunicorn_pid

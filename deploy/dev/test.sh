@@ -7,5 +7,4 @@ cd "$(dirname "$0")/../.."
 deploy/dev/setup.sh --browser
 source deploy/dev/env.sh
 export DJANGO_ENV=test
-.venv/bin/python deploy/dev/create_database.py
 exec .venv/bin/pytest "$@"

@@ -85,10 +85,10 @@ def test_failure_part_way_leaves_nothing(db, settings):
     assert not schema_exists("gamma")
 
 
-def failing_setup(actor, manager, seed):
+def failing_setup(actor, manager, seed, send_invitation):
     from core.services.structure import set_up_structure
 
-    set_up_structure(actor, manager, seed)
+    set_up_structure(actor, manager, seed, send_invitation)
     raise RuntimeError("simulated failure after the manager was invited")
 
 

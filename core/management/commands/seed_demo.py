@@ -53,10 +53,14 @@ class Command(BaseCommand):
             self.stdout.write(f"{structure.name}: {structure.url}")
 
         self.stdout.write("\nIdentités de démonstration (page de connexion du fournisseur local) :")
+        names = {spec["slug"]: spec["name"] for spec in DEMO_STRUCTURES}
         for identity in identities:
-            roles = ", ".join(f"{slug}: {role}" for slug, role in identity["demo_roles"].items())
+            roles = ", ".join(
+                f"{Role(role).label.lower()} ({names[slug]})"
+                for slug, role in identity["demo_roles"].items()
+            )
             if identity.get("national"):
-                roles = "console nationale"
+                roles = "équipe nationale (console)"
             self.stdout.write(f"  {identity['email']:40} {roles or 'aucune invitation'}")
 
     def _provision(self, spec: dict[str, str], identities: list[dict[str, Any]]) -> Structure:
@@ -74,6 +78,7 @@ class Command(BaseCommand):
                 phone=commune.town_hall_phone,
             ),
             ManagerData(manager["email"], manager["given_name"], manager["usual_name"]),
+            send_invitation=False,
         )
         return structure
 
