@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
+from core.forms.beneficiaries import FULL_FIELDS
 from core.models import Agent, AuditEvent, Beneficiary, Relative
 
 OPERATION_LABELS = {
@@ -41,8 +42,14 @@ class HistoryRow:
     changes: list[Change]
 
 
-def present(events: list[AuditEvent]) -> list[HistoryRow]:
-    """Return the events as rows; agents named in referent changes are read in one query."""
+def present(events: list[AuditEvent], full_info: bool = True) -> list[HistoryRow]:
+    """Return the events as rows; agents named in referent changes are read in one query.
+
+    Without ``full_info``, changes to the full file (health, income, protection, relatives)
+    are left out, as the sections themselves are.
+    """
+    if not full_info:
+        events = [event for event in events if event.target_type != "relative"]
     agent_ids = {
         agent_id for event in events for agent_id in _referent_ids(event.changes.get("referents"))
     }
@@ -51,7 +58,11 @@ def present(events: list[AuditEvent]) -> list[HistoryRow]:
         HistoryRow(
             event=event,
             operation=OPERATION_LABELS.get(event.action, event.action),
-            changes=_changes(event, agents),
+            changes=[
+                change
+                for name, change in _changes(event, agents)
+                if full_info or name not in FULL_FIELDS
+            ],
         )
         for event in events
     ]
@@ -65,7 +76,7 @@ def _referent_ids(value: Any) -> list[int]:
     return [agent_id for agent_id in value if isinstance(agent_id, int)]
 
 
-def _changes(event: AuditEvent, agents: dict[int, str]) -> list[Change]:
+def _changes(event: AuditEvent, agents: dict[int, str]) -> list[tuple[str, Change]]:
     model = _MODELS.get(event.target_type)
     is_update = event.action.startswith("update")
     rows = []
@@ -75,16 +86,19 @@ def _changes(event: AuditEvent, agents: dict[int, str]) -> list[Change]:
         )
         if name == "referents":
             rows.append(
-                Change(
-                    "Agent(s) référent(s)",
-                    _agent_names(old, agents) if is_update else "",
-                    _agent_names(new, agents),
+                (
+                    name,
+                    Change(
+                        "Agent(s) référent(s)",
+                        _agent_names(old, agents) if is_update else "",
+                        _agent_names(new, agents),
+                    ),
                 )
             )
             continue
         field = _field(model, name)
         label = str(field.verbose_name).capitalize() if field else name
-        rows.append(Change(label, _display(field, old), _display(field, new)))
+        rows.append((name, Change(label, _display(field, old), _display(field, new))))
     return rows
 
 

@@ -15,6 +15,7 @@ from core.text import normalize
 # Tokens shorter than this are matched as substrings only: trigrams of one or two letters
 # match almost everything.
 MIN_FUZZY_TOKEN_LENGTH = 3
+MAX_QUERY_LENGTH = 100
 
 SORTS = {
     "nom": ["usual_name", "birth_name", "first_names", "id"],
@@ -56,7 +57,6 @@ class BeneficiaryFilterForm(DsfrBaseForm):
     recherche = forms.CharField(
         label="Rechercher un bénéficiaire",
         required=False,
-        max_length=100,
         help_text="Nom, prénom, numéro de dossier ou téléphone, avec ou sans accents.",
     )
     statut = forms.ChoiceField(
@@ -84,6 +84,10 @@ class BeneficiaryFilterForm(DsfrBaseForm):
     )
     tri = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
     ordre = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+
+    def clean_recherche(self) -> str:
+        # Nobody types more; a longer query is cut rather than ignored.
+        return self.cleaned_data["recherche"][:MAX_QUERY_LENGTH]
 
     def apply(self, files: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
         """Return ``files`` filtered and sorted as the form asks; invalid values are ignored."""

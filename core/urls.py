@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from core.converters import FileNumberConverter
 from core.views import agents, beneficiaries, relatives
+
+register_converter(FileNumberConverter, "file_number")
 
 app_name = "core"
 
@@ -9,32 +12,32 @@ urlpatterns = [
     path("beneficiaires/", beneficiaries.beneficiary_list, name="beneficiary_list"),
     path("beneficiaires/nouveau/", beneficiaries.beneficiary_create, name="beneficiary_create"),
     path(
-        "beneficiaires/<str:file_number>/",
+        "beneficiaires/<file_number:file_number>/",
         beneficiaries.beneficiary_detail,
         name="beneficiary_detail",
     ),
     path(
-        "beneficiaires/<str:file_number>/modifier/",
+        "beneficiaires/<file_number:file_number>/modifier/",
         beneficiaries.beneficiary_edit,
         name="beneficiary_edit",
     ),
     path(
-        "beneficiaires/<str:file_number>/numero-securite-sociale/",
+        "beneficiaires/<file_number:file_number>/numero-securite-sociale/",
         beneficiaries.beneficiary_reveal_nir,
         name="beneficiary_reveal_nir",
     ),
     path(
-        "beneficiaires/<str:file_number>/entourage/ajouter/",
+        "beneficiaires/<file_number:file_number>/entourage/ajouter/",
         relatives.relative_edit,
         name="relative_add",
     ),
     path(
-        "beneficiaires/<str:file_number>/entourage/<int:relative_id>/modifier/",
+        "beneficiaires/<file_number:file_number>/entourage/<int:relative_id>/modifier/",
         relatives.relative_edit,
         name="relative_edit",
     ),
     path(
-        "beneficiaires/<str:file_number>/entourage/<int:relative_id>/retirer/",
+        "beneficiaires/<file_number:file_number>/entourage/<int:relative_id>/retirer/",
         relatives.relative_delete,
         name="relative_delete",
     ),

@@ -4,7 +4,12 @@ from django import forms
 from dsfr.forms import DsfrBaseForm
 
 from tenants.communes import find_commune
-from tenants.models import Structure, slug_validator, validate_slug_not_reserved
+from tenants.models import (
+    Structure,
+    single_line_validator,
+    slug_validator,
+    validate_slug_not_reserved,
+)
 
 SIRET_SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -12,7 +17,9 @@ SIRET_SEPARATORS = re.compile(r"[\s,;]+")
 class StructureCreationForm(DsfrBaseForm):
     """A new structure and its first manager, as the national team enters them."""
 
-    name = forms.CharField(label="Nom de la structure", max_length=200)
+    name = forms.CharField(
+        label="Nom de la structure", max_length=200, validators=[single_line_validator]
+    )
     slug = forms.CharField(
         label="Identifiant",
         max_length=42,
@@ -40,17 +47,32 @@ class StructureCreationForm(DsfrBaseForm):
         label="Adresse", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     phone = forms.CharField(label="Téléphone", required=False, max_length=30)
-    email = forms.EmailField(label="Adresse e-mail de la structure", required=False)
-    manager_first_name = forms.CharField(label="Prénom du responsable", max_length=150)
-    manager_last_name = forms.CharField(label="Nom du responsable", max_length=150)
+    email = forms.EmailField(label="Adresse e-mail de la structure", required=False, max_length=254)
+    manager_first_name = forms.CharField(
+        label="Prénom du responsable", max_length=150, validators=[single_line_validator]
+    )
+    manager_last_name = forms.CharField(
+        label="Nom du responsable", max_length=150, validators=[single_line_validator]
+    )
     manager_email = forms.EmailField(
         label="Adresse e-mail du responsable",
+        max_length=254,
         help_text="Le responsable reçoit une invitation et se connecte avec ProConnect.",
     )
 
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        existing = Structure.objects.filter(slug=slug).first()
+        if existing is not None:
+            raise forms.ValidationError(
+                f"L'identifiant « {slug} » est déjà celui de la structure {existing.name}. "
+                "Choisissez-en un autre, ou ouvrez cette structure depuis la liste."
+            )
+        return slug
+
     def clean_sirets(self) -> list[str]:
         values = [value for value in SIRET_SEPARATORS.split(self.cleaned_data["sirets"]) if value]
-        invalid = [value for value in values if not re.fullmatch(r"\d{14}", value)]
+        invalid = [value for value in values if not re.fullmatch(r"[0-9]{14}", value)]
         if invalid:
             raise forms.ValidationError(
                 "Ces numéros ne sont pas des SIRET valides (14 chiffres attendus) : "
@@ -71,7 +93,7 @@ class StructureCreationForm(DsfrBaseForm):
 
     def clean_epci_siren(self) -> str:
         siren = self.cleaned_data["epci_siren"].strip()
-        if siren and not re.fullmatch(r"\d{9}", siren):
+        if siren and not re.fullmatch(r"[0-9]{9}", siren):
             raise forms.ValidationError("Un numéro SIREN comporte 9 chiffres.")
         return siren
 

@@ -24,7 +24,7 @@ class StructureMiddleware(TenantMainMiddleware):
     def hostname_from_request(request: HttpRequest) -> str:
         # Host names are case-insensitive; domains are stored in lower case. Unlike the parent
         # class, "www." is not stripped: it would turn www.<slug> into another structure's host.
-        return request.get_host().split(":")[0].lower()
+        return request.get_host().split(":")[0].lower().rstrip(".")
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         connection.set_schema_to_public()

@@ -9,10 +9,17 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
-siret_validator = RegexValidator(r"^\d{14}$", "Un numéro SIRET comporte 14 chiffres.")
-siren_validator = RegexValidator(r"^\d{9}$", "Un numéro SIREN comporte 9 chiffres.")
+siret_validator = RegexValidator(r"^[0-9]{14}$", "Un numéro SIRET comporte 14 chiffres.")
+siren_validator = RegexValidator(r"^[0-9]{9}$", "Un numéro SIREN comporte 9 chiffres.")
 insee_code_validator = RegexValidator(
-    r"^(\d{5}|2[AB]\d{3})$", "Un code INSEE de commune comporte 5 caractères, par exemple 71014."
+    r"^([0-9]{5}|2[AB][0-9]{3})$",
+    "Un code INSEE de commune comporte 5 caractères, par exemple 71014.",
+)
+# A name goes into e-mail subjects, where a line break is refused by the mail library.
+single_line_validator = RegexValidator(
+    r"[\x00-\x1f\x7f]",
+    "Ce champ ne peut contenir ni retour à la ligne ni caractère de contrôle.",
+    inverse_match=True,
 )
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$",
@@ -64,7 +71,7 @@ class Structure(TenantMixin):
         unique=True,
         validators=[slug_validator, validate_slug_not_reserved],
     )
-    name = models.CharField("nom", max_length=200)
+    name = models.CharField("nom", max_length=200, validators=[single_line_validator])
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
     sirets = ArrayField(
         models.CharField(max_length=14, validators=[siret_validator]),

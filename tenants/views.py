@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -58,20 +59,22 @@ def structure_create(request: HttpRequest) -> HttpResponse:
             first_name=values["manager_first_name"],
             last_name=values["manager_last_name"],
         )
-        structure, created = provision_structure(data, manager, actor=request.user)
-        if created:
-            messages.success(
-                request,
-                f"La structure {structure.name} est créée à l'adresse {structure.url}. "
-                f"Une invitation a été envoyée à {manager.email}.",
-            )
+        try:
+            structure, created = provision_structure(data, manager, actor=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.info(
-                request,
-                f"La structure d'identifiant « {structure.slug} » existait déjà : rien n'a été "
-                "recréé. Son responsable est bien invité.",
-            )
-        return redirect("tenants:structure_detail", slug=structure.slug)
+            if created:
+                messages.success(
+                    request,
+                    f"La structure {structure.name} est créée à l'adresse {structure.url}. "
+                    f"Une invitation a été envoyée à {manager.email}.",
+                )
+            else:
+                # Two submissions raced: the first one created it, this one changed nothing.
+                messages.info(request, f"La structure {structure.name} existait déjà.")
+            return redirect("tenants:structure_detail", slug=structure.slug)
     return render(request, "tenants/structure_form.html", {"form": form})
 
 

@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 from core.enums import Role
 from core.models import Agent
 from core.signin.views import BACKEND_PATH
-from tenants.models import Structure
+from tenants.models import NationalUser, Structure
 from tenants.provisioning import ManagerData, StructureData, provision_structure
 
 PERSONA_ROLES = [
@@ -101,3 +101,14 @@ def beta(db) -> Site:  # type: ignore[no-untyped-def]
 def _public_schema_after_test() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture
+def national(db) -> Client:  # type: ignore[no-untyped-def]
+    """A client on the public host, signed in as a member of the national team, that returns
+    the 500 page as a server would instead of raising."""
+    user = NationalUser.objects.create(email="national.fixture@equipe.test")
+    client = Client(HTTP_HOST="localhost")
+    client.raise_request_exception = False
+    client.force_login(user, backend=BACKEND_PATH)
+    return client

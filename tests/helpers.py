@@ -2,6 +2,7 @@ import html
 import re
 
 from django.http import HttpResponse
+from django.test import Client
 
 
 def page_text(response: HttpResponse) -> str:
@@ -13,3 +14,19 @@ def visible_text(response: HttpResponse) -> str:
     """Return the text a reader sees: tags removed, entities decoded, spaces collapsed."""
     without_tags = re.sub(r"<[^>]+>", " ", response.content.decode())
     return re.sub(r"\s+", " ", html.unescape(without_tags))
+
+
+def as_server(client: Client) -> Client:
+    """Let the client return the 500 page, as a real server would, instead of raising."""
+    client.raise_request_exception = False
+    return client
+
+
+class FailingEmailBackend:
+    """An e-mail backend whose server is down."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        raise ConnectionRefusedError("SMTP server unreachable")

@@ -9,8 +9,8 @@ from core.models import Agent, Beneficiary
 from core.nationalities import NATIONALITY_CHOICES
 from core.nir import clean_nir
 
-PHONE_PATTERN = re.compile(r"^(\+33 ?|0)[1-9]( ?\d{2}){4}$")
-POSTAL_CODE_PATTERN = re.compile(r"^\d{5}$")
+PHONE_PATTERN = re.compile(r"^(\+33 ?|0)[1-9]( ?[0-9]{2}){4}$")
+POSTAL_CODE_PATTERN = re.compile(r"^[0-9]{5}$")
 # Reminder shown under every free-text field: the person may ask to read their file.
 FREE_TEXT_HINT = (
     "N'écrivez que des informations utiles à l'accompagnement, factuelles et objectives : "
@@ -237,9 +237,15 @@ class BeneficiaryForm(forms.ModelForm, DsfrBaseForm):
         }
 
     def __init__(  # type: ignore[no-untyped-def]
-        self, *args, can_change_referents: bool = True, full_info: bool = True, **kwargs
+        self,
+        *args,
+        can_change_referents: bool = True,
+        full_info: bool = True,
+        required_referent: Agent | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.required_referent = required_referent
         self.full_info = full_info
         if not full_info:
             for name in FULL_FIELDS:
@@ -252,7 +258,12 @@ class BeneficiaryForm(forms.ModelForm, DsfrBaseForm):
             if choice[0] != BeneficiaryStatus.ARCHIVED
         ]
         if can_change_referents:
-            self.fields["referents"].queryset = Agent.objects.filter(is_active=True)
+            # Current referents stay listed even once deactivated, so saving the page as
+            # shown never removes one silently.
+            current = self.instance.referents.all() if self.instance.pk else Agent.objects.none()
+            self.fields["referents"].queryset = (
+                Agent.objects.filter(is_active=True) | current
+            ).distinct()
             self.fields["referents"].required = True
             self.fields["referents"].error_messages["required"] = (
                 "Veuillez renseigner au moins un agent référent."
@@ -279,7 +290,7 @@ class BeneficiaryForm(forms.ModelForm, DsfrBaseForm):
 
     def clean_employer_siret(self) -> str:
         value = re.sub(r"\s", "", self.cleaned_data["employer_siret"])
-        if value and not re.fullmatch(r"\d{14}", value):
+        if value and not re.fullmatch(r"[0-9]{14}", value):
             raise forms.ValidationError("Un numéro SIRET comporte 14 chiffres.")
         return value
 
@@ -323,6 +334,14 @@ class BeneficiaryForm(forms.ModelForm, DsfrBaseForm):
                 "Une date de décès n'est possible que pour un dossier au statut « Décédé·e ». "
                 "Changez le statut ou effacez la date.",
             )
+        referents = cleaned.get("referents")
+        if self.required_referent and referents is not None:
+            if self.required_referent not in referents:
+                self.add_error(
+                    "referents",
+                    "Restez parmi les agents référents : avec votre rôle, vous ne voyez que les "
+                    "dossiers dont vous êtes référent.",
+                )
         if cleaned.get("no_phone") and (cleaned.get("phone_1") or cleaned.get("phone_2")):
             self.add_error(
                 "no_phone",

@@ -1,6 +1,7 @@
 """Inviting, editing and deactivating the agents of a structure."""
 
 import logging
+import smtplib
 from typing import Any
 
 from django.core.mail import send_mail
@@ -61,11 +62,17 @@ def update_agent(actor: Any, agent: Agent, **values: Any) -> Agent:
 
 
 def send_invitation(agent: Agent, structure: Structure) -> None:
+    """E-mail the invitation. A mail server failure is logged, not raised: the agent is
+    already saved and can sign in anyway, so the manager's request must not fail."""
     context = {"agent": agent, "structure": structure, "sign_in_url": structure.url + "connexion/"}
-    send_mail(
-        subject=f"Invitation à l'espace « {structure.name} » sur Suivi Social",
-        message=render_to_string("core/emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[agent.email],
-    )
+    try:
+        send_mail(
+            subject=f"Invitation à l'espace « {structure.name} » sur Suivi Social",
+            message=render_to_string("core/emails/invitation.txt", context),
+            from_email=None,
+            recipient_list=[agent.email],
+        )
+    except (OSError, smtplib.SMTPException) as error:
+        logger.error("Invitation e-mail to agent %s failed: %s", agent.pk, error)
+        return
     logger.info("Invitation e-mail sent to agent %s", agent.pk)

@@ -58,7 +58,8 @@ def record(
 ) -> AuditEvent:
     return AuditEvent.objects.create(
         object_version=object_version,
-        actor_id=getattr(actor, "pk", None),
+        # The id column names agents of this structure; the national team is named by label.
+        actor_id=None if getattr(actor, "is_national", False) else getattr(actor, "pk", None),
         actor_label=_actor_label(actor),
         action=action,
         target_type=target._meta.model_name or "",

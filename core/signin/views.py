@@ -7,6 +7,7 @@ where the sign-in started; that structure's session then checks the state and th
 """
 
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -22,12 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.signin import provider
 from core.signin.backend import ProConnectBackend, SignInFailed, SignInRefused, callback_url
 from tenants.api import structures_inviting
-from tenants.models import Structure, public_url
+from tenants.models import Structure, public_url, slug_validator
 
 logger = logging.getLogger(__name__)
 
 BACKEND_PATH = "core.signin.backend.ProConnectBackend"
 STATE_SEPARATOR = "~"
+SLUG_PATTERN = re.compile(slug_validator.regex.pattern.strip("^$"))
 # Pending sign-ins kept per session: enough for a few tabs, small enough to stay bounded.
 MAX_PENDING_STATES = 5
 PENDING_STATE_SECONDS = 15 * 60
@@ -55,6 +57,14 @@ FAILURE_MESSAGES = {
         "réessayez."
     ),
 }
+
+
+def _slug_from_state(request: HttpRequest) -> str | None:
+    """Return the structure slug carried by ``state``: "" for the public site, None if invalid."""
+    slug = request.GET.get("state", "").partition(STATE_SEPARATOR)[0]
+    if slug and not SLUG_PATTERN.fullmatch(slug):
+        return None
+    return slug
 
 
 def _site_prefix(request: HttpRequest) -> str:
@@ -107,11 +117,13 @@ def start_sign_in(request: HttpRequest) -> HttpResponse:
 @require_GET
 def callback_relay(request: HttpRequest) -> HttpResponse:
     """Public redirect URI: finish a national sign-in here, or pass it on to its structure."""
-    slug = request.GET.get("state", "").partition(STATE_SEPARATOR)[0]
-    if not slug:
+    slug = _slug_from_state(request)
+    if slug == "":
         return callback(request)
 
-    structure = Structure.objects.filter(slug=slug, status=Structure.Status.ACTIVE).first()
+    structure = None
+    if slug is not None:
+        structure = Structure.objects.filter(slug=slug, status=Structure.Status.ACTIVE).first()
     if structure is None:
         logger.warning("Sign-in callback for an unknown or inactive structure")
         return _failure(request, "state_unknown")
@@ -181,7 +193,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_GET
 def sign_out_return(request: HttpRequest) -> HttpResponse:
     """Public post-logout URI: send the browser to the sign-in page it left from."""
-    slug = request.GET.get("state", "").partition(STATE_SEPARATOR)[0]
+    slug = _slug_from_state(request)
     structure = Structure.objects.filter(slug=slug).first() if slug else None
     base = structure.url if structure else public_url()
     return HttpResponseRedirect(f"{base}connexion/?deconnecte=1")

@@ -8,11 +8,12 @@ from django.views.decorators.http import require_POST
 
 from core.access import beneficiaries_for, get_beneficiary_for
 from core.duplicates import find_probable_duplicates
+from core.enums import BeneficiaryStatus
 from core.forms.beneficiaries import BeneficiaryForm
 from core.history import present
 from core.models import Agent, AuditEvent, Beneficiary, Consultation, Relative
 from core.nir import format_nir, mask_nir
-from core.roles import Action, can
+from core.roles import Action, Scope, can, scope
 from core.search import SORTS, BeneficiaryFilterForm
 from core.services.beneficiaries import (
     ConcurrentUpdate,
@@ -70,11 +71,14 @@ def _sort_links(request: HttpRequest) -> dict[str, dict[str, str]]:
 
 
 def _form(request: HttpRequest, instance: Beneficiary | None = None, **kwargs) -> BeneficiaryForm:  # type: ignore[no-untyped-def]
+    referents_scope = scope(request.user, Action.CHANGE_REFERENTS)
     return BeneficiaryForm(
         request.POST or None,
         instance=instance,
-        can_change_referents=can(request.user, Action.CHANGE_REFERENTS),
+        can_change_referents=referents_scope is not None,
         full_info=can(request.user, Action.EDIT_FULL_INFO),
+        # An agent who only sees the files they follow must stay among the referents.
+        required_referent=request.user if referents_scope is Scope.REFERENT else None,
         **kwargs,
     )
 
@@ -113,6 +117,9 @@ def beneficiary_create(request: HttpRequest) -> HttpResponse:
 @agent_required(Action.EDIT_GENERAL_INFO)
 def beneficiary_edit(request: HttpRequest, file_number: str) -> HttpResponse:
     beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_GENERAL_INFO)
+    if beneficiary.status == BeneficiaryStatus.ARCHIVED:
+        messages.error(request, "Ce dossier est archivé : il ne peut plus être modifié.")
+        return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)
     form = _form(request, instance=beneficiary)
     duplicates: list = []  # type: ignore[type-arg]
     conflict = None
@@ -128,7 +135,7 @@ def beneficiary_edit(request: HttpRequest, file_number: str) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version"),
                 )
             except ConcurrentUpdate as error:
-                conflict = present(error.events)
+                conflict = present(error.events, full_info=can(request.user, Action.VIEW_FULL_INFO))
                 # Sending the form again now saves over the changes shown.
                 form.data = form.data.copy()
                 form.data["version"] = error.current.version
@@ -170,21 +177,24 @@ def _detail_context(
     relatives = Relative.objects.filter(beneficiary=beneficiary).select_related(
         "linked_beneficiary"
     )
-    linked_from = Relative.objects.filter(linked_beneficiary=beneficiary).select_related(
-        "beneficiary"
-    )
+    reachable = beneficiaries_for(agent, Action.VIEW_GENERAL_INFO)
+    # Only files the agent may open are named: a referent must not learn of others.
+    linked_from = Relative.objects.filter(
+        linked_beneficiary=beneficiary, beneficiary__in=reachable
+    ).select_related("beneficiary")
     events = AuditEvent.objects.filter(beneficiary_id=beneficiary.pk).order_by("-created_at", "-id")
     nir = beneficiary.social_security_number
+    archived = beneficiary.status == BeneficiaryStatus.ARCHIVED
     context: dict[str, object] = {
         "beneficiary": beneficiary,
         "referents": list(beneficiary.referents.order_by("last_name", "id")),
         "followup_types": list(beneficiary.followup_types.all()),
         "relatives": list(relatives),
         "linked_from": list(linked_from),
-        "history": present(list(events[:200])),
+        "history": present(list(events[:200]), full_info=can(agent, Action.VIEW_FULL_INFO)),
         "full_info": can(agent, Action.VIEW_FULL_INFO),
-        "can_edit": can(agent, Action.EDIT_GENERAL_INFO),
-        "can_edit_relatives": can(agent, Action.EDIT_FULL_INFO),
+        "can_edit": can(agent, Action.EDIT_GENERAL_INFO) and not archived,
+        "can_edit_relatives": can(agent, Action.EDIT_FULL_INFO) and not archived,
         "can_view_nir": can(agent, Action.VIEW_NIR),
         "nir_display": format_nir(nir) if reveal_nir else mask_nir(nir),
         "nir_revealed": reveal_nir,

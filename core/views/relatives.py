@@ -4,11 +4,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.access import beneficiaries_for, get_beneficiary_for
+from core.enums import BeneficiaryStatus
 from core.forms.relatives import RelativeForm
-from core.models import Relative
+from core.models import Beneficiary, Relative
 from core.roles import Action
 from core.services.beneficiaries import delete_relative, save_relative
 from core.views.decorators import agent_required
+
+
+def _editable_file(request: HttpRequest, file_number: str) -> Beneficiary:
+    beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_FULL_INFO)
+    if beneficiary.status == BeneficiaryStatus.ARCHIVED:
+        raise Http404("Dossier archivé.")
+    return beneficiary
 
 
 def _relative(beneficiary, relative_id: int) -> Relative:  # type: ignore[no-untyped-def]
@@ -22,7 +30,7 @@ def _relative(beneficiary, relative_id: int) -> Relative:  # type: ignore[no-unt
 def relative_edit(
     request: HttpRequest, file_number: str, relative_id: int | None = None
 ) -> HttpResponse:
-    beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_FULL_INFO)
+    beneficiary = _editable_file(request, file_number)
     relative = _relative(beneficiary, relative_id) if relative_id else Relative()
     form = RelativeForm(
         request.POST or None,
@@ -46,7 +54,7 @@ def relative_edit(
 @agent_required(Action.EDIT_FULL_INFO)
 @require_POST
 def relative_delete(request: HttpRequest, file_number: str, relative_id: int) -> HttpResponse:
-    beneficiary = get_beneficiary_for(request.user, file_number, Action.EDIT_FULL_INFO)
+    beneficiary = _editable_file(request, file_number)
     delete_relative(request.user, _relative(beneficiary, relative_id))
     messages.success(request, "Le membre de l'entourage a été retiré du dossier.")
     return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)

@@ -141,7 +141,7 @@ def test_console_submitted_twice_creates_one_structure(db):
     response = client.post("/console/structures/nouvelle/", CONSOLE_FORM, follow=True)
 
     assert Structure.objects.filter(slug="nevers").count() == 1
-    assert "existait déjà" in page_text(response)
+    assert "est déjà celui de la structure CCAS de Nevers" in page_text(response)
 
 
 def test_console_rejects_bad_input_in_french(db):
