@@ -3,12 +3,13 @@
 "Not found" and "not allowed" both raise Http404, so nobody can probe which files exist.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 
-from core.models import Agent, Beneficiary
+from core.models import Agent, Beneficiary, Followup, HelpRequest
 from core.roles import Action, Scope, scope
-from core.text import normalize
 
 
 def beneficiaries_for(
@@ -33,11 +34,68 @@ def get_beneficiary_for(
         raise Http404("Dossier introuvable.") from None
 
 
-def search_beneficiaries(files: QuerySet[Beneficiary], query: str) -> QuerySet[Beneficiary]:
-    """Keep the files whose names or file number contain every word of ``query``.
+def allows(agent: Agent, action: Action, item: Any) -> bool:
+    """Return whether ``agent`` may perform ``action`` on ``item`` (an interview, an aid
+    request or a document), given the scope the matrix grants their role.
 
-    Case, accents and hyphens are ignored: "eloise lefevre dupont" finds "Éloïse Lefèvre-Dupont".
+    REFERENT checks read ``item.beneficiary.referent_ids`` when a list prefetched it, and the
+    database otherwise.
     """
-    for token in normalize(query).split():
-        files = files.filter(search_text__contains=token)
-    return files
+    reach = scope(agent, action)
+    if reach is Scope.ALL:
+        return True
+    if reach is Scope.AUTHOR:
+        return item.created_by_id == agent.pk
+    if reach is Scope.REFERENT:
+        return agent.pk in referent_ids(item.beneficiary)
+    return False
+
+
+def referent_ids(beneficiary: Beneficiary) -> set[int]:
+    cached = getattr(beneficiary, "referent_ids", None)
+    if cached is None:
+        cached = set(beneficiary.referents.values_list("pk", flat=True))
+        beneficiary.referent_ids = cached
+    return cached
+
+
+def scoped_items(agent: Agent, action: Action, items: QuerySet) -> QuerySet:  # type: ignore[type-arg]
+    """Filter interviews or aid requests to those ``agent`` may reach for ``action``."""
+    reach = scope(agent, action)
+    if reach is Scope.ALL:
+        return items
+    if reach is Scope.REFERENT:
+        return items.filter(beneficiary__referents=agent)
+    if reach is Scope.AUTHOR:
+        return items.filter(created_by=agent)
+    return items.none()
+
+
+def get_followup_for(
+    agent: Agent, followup_id: int, action: Action = Action.VIEW_FOLLOWUP
+) -> Followup:
+    followup = (
+        scoped_items(agent, action, Followup.objects.select_related("beneficiary", "created_by"))
+        .filter(pk=followup_id)
+        .first()
+    )
+    if followup is None:
+        raise Http404("Entretien introuvable.")
+    return followup
+
+
+def get_help_request_for(
+    agent: Agent, help_request_id: int, action: Action = Action.LIST_HELP_REQUESTS
+) -> HelpRequest:
+    help_request = (
+        scoped_items(
+            agent,
+            action,
+            HelpRequest.objects.select_related("beneficiary", "created_by", "followup_type"),
+        )
+        .filter(pk=help_request_id)
+        .first()
+    )
+    if help_request is None:
+        raise Http404("Demande d'aide introuvable.")
+    return help_request

@@ -238,3 +238,113 @@ AGE_BRACKETS = [
     ("55_64", "55 à 64 ans", 55, 64),
     ("65_plus", "65 ans et +", 65, 200),
 ]
+
+
+class FollowupMedium(models.TextChoices):
+    UNPLANNED_IN_PERSON = "unplanned_in_person", "Accueil physique spontané"
+    PLANNED_IN_PERSON = "planned_in_person", "Accueil physique sur rendez-vous"
+    POSTAL_MAIL = "postal_mail", "Courrier"
+    THIRD_PARTY = "third_party", "Entretien avec un tiers"
+    PHONE_CALL = "phone_call", "Entretien téléphonique"
+    EMAIL = "email", "E-mail"
+    HOME_VISIT = "home_visit", "Rendez-vous à domicile"
+    EXTERNAL_APPOINTMENT = "external_appointment", "Rendez-vous extérieur"
+    VIDEOCONFERENCE = "videoconference", "Visioconférence"
+
+
+class FollowupStatus(models.TextChoices):
+    TODO = "todo", "À traiter"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Terminé"
+
+
+class HelpRequestStatus(models.TextChoices):
+    WAITING_ADDITIONAL_INFORMATION = "waiting_additional_information", "En attente de justificatifs"
+    INVESTIGATION_ONGOING = "investigation_ongoing", "En cours d'instruction"
+    ACCEPTED = "accepted", "Accepté"
+    REFUSED = "refused", "Refusé"
+    ADJOURNED = "adjourned", "Ajourné"
+    CLOSED_BY_BENEFICIARY = "closed_by_beneficiary", "Clôturé par le bénéficiaire"
+    DISMISSED = "dismissed", "Classé sans suite"
+
+
+# Allowed status changes of an aid request: {from: {to, ...}}. A decision (accepted, refused)
+# is reached from instruction or adjournment; a refused request may be examined again after an
+# appeal ("recours gracieux"); closed and dismissed requests may be reopened.
+HELP_REQUEST_TRANSITIONS = {
+    "waiting_additional_information": {
+        "investigation_ongoing",
+        "closed_by_beneficiary",
+        "dismissed",
+    },
+    "investigation_ongoing": {
+        "waiting_additional_information",
+        "accepted",
+        "refused",
+        "adjourned",
+        "closed_by_beneficiary",
+        "dismissed",
+    },
+    "adjourned": {
+        "investigation_ongoing",
+        "waiting_additional_information",
+        "accepted",
+        "refused",
+        "dismissed",
+    },
+    "accepted": {"closed_by_beneficiary"},
+    "refused": {"investigation_ongoing"},
+    "closed_by_beneficiary": {"investigation_ongoing"},
+    "dismissed": {"investigation_ongoing"},
+}
+
+
+class FinancialAidReason(models.TextChoices):
+    FOOD = "food", "Alimentation"
+    ENERGY = "energy", "Énergie"
+    HOUSING = "housing", "Logement"
+    OTHER = "other", "Autre"
+
+
+class InstructionKind(models.TextChoices):
+    INTERNAL = "internal", "En interne"
+    EXTERNAL = "external", "Par une organisation extérieure"
+
+
+class PaymentMethod(models.TextChoices):
+    FOOD_STAMPS = "food_stamps", "Bons alimentaires"
+    CREDIT_CARD = "credit_card", "Carte bancaire"
+    CHECK = "check", "Chèque"
+    CASH = "cash", "Espèces"
+    WIRE_TRANSFER = "wire_transfer", "Virement"
+
+
+class CommitteeKind(models.TextChoices):
+    STANDING = "standing", "Commission permanente"
+    BOARD = "board", "CA du CCAS"
+
+
+class DocumentType(models.TextChoices):
+    CERFA = "cerfa", "CERFA"
+    MAIL_HISTORY = "mail_history", "Historique Courrier"
+    PROOF = "proof", "Justificatifs"
+    REPORT = "report", "Rapports"
+
+
+class DocumentTheme(models.TextChoices):
+    EMPLOYMENT = "employment", "Emploi"
+    HEALTH_DISABILITY = "health_disability", "Santé-Handicap"
+    HOME_SUPPORT = "home_support", "Maintien à domicile"
+    BUDGET_RESOURCES = "budget_resources", "Budget-Ressources"
+    HOUSING = "housing", "Logement"
+    TAX = "tax", "Impôt"
+    JUSTICE = "justice", "Justice"
+    RETIREMENT = "retirement", "Retraite"
+    SOCIAL_BENEFITS = "social_benefits", "Prestations sociales"
+
+
+class NotificationKind(models.TextChoices):
+    NEW_DOCUMENT = "new_document", "Nouveau document"
+    NEW_COMMENT = "new_comment", "Nouveau commentaire"
+    DUE_DATE = "due_date", "Échéance atteinte"
+    END_OF_SUPPORT = "end_of_support", "Fin de prise en charge"

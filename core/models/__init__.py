@@ -1,8 +1,26 @@
+from core.models.accompaniments import Followup, HelpRequest
 from core.models.agents import Agent
 from core.models.audit import AuditEvent
 from core.models.beneficiaries import Beneficiary
+from core.models.comments import Comment
+from core.models.committees import Committee
 from core.models.consultations import Consultation
+from core.models.documents import Document
 from core.models.followup_types import FollowupType
+from core.models.notifications import Notification
 from core.models.relatives import Relative
 
-__all__ = ["Agent", "AuditEvent", "Beneficiary", "Consultation", "FollowupType", "Relative"]
+__all__ = [
+    "Agent",
+    "AuditEvent",
+    "Beneficiary",
+    "Comment",
+    "Committee",
+    "Consultation",
+    "Document",
+    "Followup",
+    "FollowupType",
+    "HelpRequest",
+    "Notification",
+    "Relative",
+]

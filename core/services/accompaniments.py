@@ -1,0 +1,185 @@
+"""Interviews and aid requests: creating, changing and deleting them, with their rules."""
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from core.enums import HELP_REQUEST_TRANSITIONS, HelpRequestStatus
+from core.models import Agent, Beneficiary, Document, Followup, FollowupType, HelpRequest
+from core.services import audit
+
+logger = logging.getLogger(__name__)
+
+GRANTED = {HelpRequestStatus.ACCEPTED, HelpRequestStatus.CLOSED_BY_BENEFICIARY}
+
+
+def refresh_followup_types(beneficiary: Beneficiary) -> None:
+    """Keep the file's follow-up types equal to those its interviews and requests use."""
+    used = set(
+        FollowupType.objects.filter(followups__beneficiary=beneficiary).values_list("pk", flat=True)
+    ) | set(
+        HelpRequest.objects.filter(beneficiary=beneficiary).values_list(
+            "followup_type_id", flat=True
+        )
+    )
+    beneficiary.followup_types.set(used)
+
+
+def _save_item(
+    actor: Agent,
+    item: Followup | HelpRequest,
+    values: dict[str, Any],
+    relations: dict[str, Iterable[Any]],
+    action: str,
+) -> None:
+    """Apply values and many-to-many relations to an item, then record the change."""
+    creating = item.pk is None
+    before = {} if creating else {**audit.snapshot(item), **_relations_snapshot(item, relations)}
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.save()
+    for name, related in relations.items():
+        getattr(item, name).set(related)
+    after = {**audit.snapshot(item), **_relations_snapshot(item, relations)}
+    # The private synthesis belongs to its author: the trail notes that it changed, not what
+    # it says, since the trail is readable by others.
+    for snapshot in (before, after):
+        if snapshot.get("private_synthesis"):
+            snapshot["private_synthesis"] = "(texte privé)"
+    changes = after if creating else audit.diff(before, after)
+    if changes:
+        audit.record(actor, action, item, changes, beneficiary_id=item.beneficiary_id)
+
+
+def _relations_snapshot(item: Any, relations: dict[str, Iterable[Any]]) -> dict[str, list[int]]:
+    return {name: sorted(getattr(item, name).values_list("pk", flat=True)) for name in relations}
+
+
+def save_followup(
+    actor: Agent,
+    followup: Followup,
+    values: dict[str, Any],
+    followup_types: Iterable[FollowupType],
+    documents: Iterable[Document] = (),
+) -> Followup:
+    creating = followup.pk is None
+    with transaction.atomic():
+        if creating:
+            followup.created_by = actor
+        _save_item(
+            actor,
+            followup,
+            values,
+            {"followup_types": list(followup_types), "documents": list(documents)},
+            "create_followup" if creating else "update_followup",
+        )
+        refresh_followup_types(followup.beneficiary)
+    logger.info("Interview %s saved by agent %s", followup.pk, actor.pk)
+    return followup
+
+
+def delete_item(actor: Agent, item: Followup | HelpRequest) -> None:
+    beneficiary = item.beneficiary
+    with transaction.atomic():
+        action = "delete_followup" if isinstance(item, Followup) else "delete_help_request"
+        audit.record(actor, action, item, {}, beneficiary_id=beneficiary.pk)
+        item.delete()
+        refresh_followup_types(beneficiary)
+    logger.info("%s deleted by agent %s", type(item).__name__, actor.pk)
+
+
+def check_help_request(values: dict[str, Any], previous_status: str | None) -> None:
+    """Raise ValidationError, field by field in French, when the request breaks a rule."""
+    errors: dict[str, str] = {}
+    status = values.get("status")
+    if previous_status and status != previous_status:
+        if status not in HELP_REQUEST_TRANSITIONS.get(previous_status, set()):
+            errors["status"] = (
+                f"Une demande « {HelpRequestStatus(previous_status).label} » ne peut pas passer "
+                f"directement à « {HelpRequestStatus(status).label} ». "
+                + _allowed_next(previous_status)
+            )
+
+    granted = status in GRANTED
+    if status == HelpRequestStatus.REFUSED and not (values.get("refusal_reason") or "").strip():
+        errors["refusal_reason"] = "Indiquez le motif du refus : il figure sur le courrier envoyé."
+    if values.get("allocated_amount") is not None and not granted:
+        errors["allocated_amount"] = (
+            "Un montant attribué n'est possible que pour une demande acceptée. "
+            "Changez le statut ou effacez le montant."
+        )
+    if (values.get("payment_date") or values.get("payment_method")) and not granted:
+        errors["payment_date"] = (
+            "Une aide ne peut être payée qu'une fois accordée : passez la demande à "
+            "« Accepté » avant d'indiquer le paiement."
+        )
+    if values.get("payment_date") and values.get("allocated_amount") is None:
+        errors["allocated_amount"] = "Indiquez le montant attribué avant d'enregistrer le paiement."
+    if values.get("financial_reason") and not values.get("is_financial"):
+        errors["financial_reason"] = (
+            "Le motif d'aide financière ne concerne que les aides financières."
+        )
+    _check_dates(values, errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _allowed_next(status: str) -> str:
+    labels = sorted(
+        HelpRequestStatus(next_status).label for next_status in HELP_REQUEST_TRANSITIONS[status]
+    )
+    return "Statuts possibles ensuite : " + ", ".join(f"« {label} »" for label in labels) + "."
+
+
+def _check_dates(values: dict[str, Any], errors: dict[str, str]) -> None:
+    opening: date | None = values.get("opening_date")
+    decision: date | None = values.get("decision_date")
+    payment: date | None = values.get("payment_date")
+    end: date | None = values.get("end_of_support_date")
+    if opening and decision and decision < opening:
+        errors["decision_date"] = "La décision ne peut pas précéder l'ouverture du dossier."
+    if decision and payment and payment < decision:
+        errors["payment_date"] = "Le paiement ne peut pas précéder la décision."
+    if opening and end and end < opening:
+        errors["end_of_support_date"] = (
+            "La fin de prise en charge ne peut pas précéder l'ouverture du dossier."
+        )
+
+
+def save_help_request(
+    actor: Agent,
+    help_request: HelpRequest,
+    values: dict[str, Any],
+    documents: Iterable[Document] = (),
+) -> HelpRequest:
+    """Create or change an aid request after checking its status rules."""
+    creating = help_request.pk is None
+    previous_status = None if creating else HelpRequest.objects.get(pk=help_request.pk).status
+    merged = {
+        field.name: getattr(help_request, field.name) for field in HelpRequest._meta.concrete_fields
+    }
+    merged.update(values)
+    check_help_request(merged, previous_status)
+    if merged.get("status") in GRANTED | {HelpRequestStatus.REFUSED} and not merged.get(
+        "decision_date"
+    ):
+        values["decision_date"] = timezone.localdate()
+
+    with transaction.atomic():
+        if creating:
+            help_request.created_by = actor
+        _save_item(
+            actor,
+            help_request,
+            values,
+            {"documents": list(documents)},
+            "create_help_request" if creating else "update_help_request",
+        )
+        refresh_followup_types(help_request.beneficiary)
+    logger.info("Aid request %s saved by agent %s", help_request.pk, actor.pk)
+    return help_request
