@@ -20,7 +20,7 @@ class BeneficiaryStatus(models.TextChoices):
 
 class Civility(models.TextChoices):
     MISTER = "mister", "M."
-    MISS = "miss", "Mme."
+    MISS = "miss", "Mme"
 
 
 class Gender(models.TextChoices):

@@ -9,7 +9,16 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from core.forms.beneficiaries import FULL_FIELDS
-from core.models import Agent, AuditEvent, Beneficiary, Relative
+from core.models import (
+    Agent,
+    AuditEvent,
+    Beneficiary,
+    Comment,
+    Document,
+    Followup,
+    HelpRequest,
+    Relative,
+)
 
 OPERATION_LABELS = {
     "create_beneficiary": "Création du dossier",
@@ -18,6 +27,17 @@ OPERATION_LABELS = {
     "update_relative": "Modification d'un membre de l'entourage",
     "delete_relative": "Retrait d'un membre de l'entourage",
     "reveal_nir": "Affichage du n° de sécurité sociale",
+    "create_followup": "Ajout d'un entretien",
+    "update_followup": "Modification d'un entretien",
+    "delete_followup": "Suppression d'un entretien",
+    "create_help_request": "Ajout d'une demande d'aide",
+    "update_help_request": "Modification d'une demande d'aide",
+    "delete_help_request": "Suppression d'une demande d'aide",
+    "add_comment": "Ajout d'un commentaire",
+    "add_document": "Ajout d'un document",
+    "update_document": "Modification d'un document",
+    "delete_document": "Suppression d'un document",
+    "download_document": "Téléchargement d'un document",
     "invite_agent": "Invitation d'un agent",
     "update_agent": "Modification d'un agent",
 }
@@ -25,7 +45,16 @@ _MODELS: dict[str, type[models.Model]] = {
     "beneficiary": Beneficiary,
     "relative": Relative,
     "agent": Agent,
+    "followup": Followup,
+    "helprequest": HelpRequest,
+    "comment": Comment,
+    "document": Document,
 }
+# Texts whose readers the role matrix restricts: the history says that they changed, never
+# what they say, since every agent who opens the file reads the history.
+_TEXTS_NOT_SHOWN = {"synthesis", "private_synthesis", "content"}
+# Keys that repeat what the row already tells.
+_KEYS_NOT_SHOWN = {"beneficiary", "followup", "help_request", "author"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,13 @@ def _changes(event: AuditEvent, agents: dict[int, str]) -> list[tuple[str, Chang
     is_update = event.action.startswith("update")
     rows = []
     for name, value in event.changes.items():
+        if name in _KEYS_NOT_SHOWN:
+            continue
+        if name in _TEXTS_NOT_SHOWN:
+            field = _field(model, name)
+            label = str(field.verbose_name).capitalize() if field else "Texte"
+            rows.append((name, Change(label, "", "(texte non affiché)")))
+            continue
         old, new = (
             value if is_update and isinstance(value, list) and len(value) == 2 else (None, value)
         )

@@ -60,6 +60,7 @@ class Action(Enum):
     EXPORT_STATISTICS = "export_statistics"
     VIEW_NIR = "view_nir"
     VIEW_CONSULTATIONS = "view_consultations"
+    MANAGE_COMMITTEES = "manage_committees"
 
 
 M, SW, INS, RA, REF = (
@@ -115,6 +116,7 @@ _MATRIX: dict[Action, tuple[Scope | None, ...]] = {
     Action.EXPORT_STATISTICS: (A, A, None, None, None),
     Action.VIEW_NIR: (A, A, A, None, R),
     Action.VIEW_CONSULTATIONS: (A, None, None, None, None),
+    Action.MANAGE_COMMITTEES: (A, A, A, None, None),
 }
 _ROLE_COLUMNS = (M, SW, INS, RA, REF)
 

@@ -1,7 +1,16 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from core.converters import FileNumberConverter
-from core.views import agents, beneficiaries, relatives
+from core.views import (
+    accompaniments,
+    agents,
+    beneficiaries,
+    dashboard,
+    lists,
+    notifications,
+    relatives,
+    structure,
+)
 
 register_converter(FileNumberConverter, "file_number")
 
@@ -41,8 +50,65 @@ urlpatterns = [
         relatives.relative_delete,
         name="relative_delete",
     ),
+    path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
+    path("notifications/", notifications.notification_list, name="notification_list"),
+    path(
+        "notifications/tout-marquer-comme-lu/",
+        notifications.notification_mark_all_read,
+        name="notification_mark_all_read",
+    ),
+    path(
+        "notifications/<int:notification_id>/lue/",
+        notifications.notification_mark_read,
+        name="notification_mark_read",
+    ),
+    path("structure/", structure.structure_settings, name="structure_settings"),
+    path("structure/accompagnements/", structure.catalogue_update, name="catalogue_update"),
+    path("accompagnements/", lists.accompaniment_list, name="accompaniment_list"),
+    path(
+        "accompagnements/entretiens/nouveau/",
+        accompaniments.followup_create,
+        name="followup_create",
+    ),
+    path(
+        "accompagnements/entretiens/<int:item_id>/modifier/",
+        accompaniments.followup_edit,
+        name="followup_edit",
+    ),
+    path(
+        "accompagnements/entretiens/<int:item_id>/supprimer/",
+        accompaniments.followup_delete,
+        name="followup_delete",
+    ),
+    path(
+        "accompagnements/entretiens/<int:item_id>/commentaires/",
+        accompaniments.followup_comment,
+        name="followup_comment",
+    ),
+    path(
+        "accompagnements/demandes-d-aide/nouvelle/",
+        accompaniments.help_request_create,
+        name="help_request_create",
+    ),
+    path(
+        "accompagnements/demandes-d-aide/<int:item_id>/modifier/",
+        accompaniments.help_request_edit,
+        name="help_request_edit",
+    ),
+    path(
+        "accompagnements/demandes-d-aide/<int:item_id>/supprimer/",
+        accompaniments.help_request_delete,
+        name="help_request_delete",
+    ),
+    path(
+        "accompagnements/demandes-d-aide/<int:item_id>/commentaires/",
+        accompaniments.help_request_comment,
+        name="help_request_comment",
+    ),
     path("utilisateurs/", agents.agent_list, name="agent_list"),
     path("utilisateurs/inviter/", agents.agent_invite, name="agent_invite"),
     path("utilisateurs/<int:agent_id>/modifier/", agents.agent_edit, name="agent_edit"),
     path("mon-compte/", agents.my_account, name="my_account"),
+    path("", include("core.urls_committees")),
+    path("", include("core.urls_documents")),
 ]

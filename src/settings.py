@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.structure",
                 "core.context_processors.permissions",
+                "core.context_processors.unread_notifications",
             ],
         },
     },
@@ -162,6 +163,24 @@ STORAGES = {
 }
 MEDIA_ROOT = env.read("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Uploaded documents go to an S3-compatible bucket when one is named, under
+# <bucket>/<schema>/documents/...; otherwise to MEDIA_ROOT/<schema>/documents/... Either way
+# no URL serves them: downloads go through the application, which checks access.
+AWS_STORAGE_BUCKET_NAME = env.read("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "core.services.documents.TenantS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty values leave boto3 its defaults: AWS's endpoint, the instance's credentials.
+            "endpoint_url": env.read("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env.read("AWS_S3_REGION_NAME", "") or None,
+            "access_key": env.read("AWS_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env.read("AWS_S3_SECRET_ACCESS_KEY", "") or None,
+        },
+    }
+# Largest document an agent may upload, in megabytes (1 Mo = 1024 × 1024 bytes).
+DOCUMENT_MAX_SIZE_MB = env.read_int("DOCUMENT_MAX_SIZE_MB", 15)
 
 EMAIL_BACKEND = env.read(
     "EMAIL_BACKEND",

@@ -35,3 +35,20 @@ def structures_inviting(email: str) -> list[Structure]:
             status=Structure.Status.ACTIVE,
         ).order_by("name")
     )
+
+
+STRUCTURE_DETAIL_FIELDS = ["name", "address", "phone", "email"]
+
+
+def update_structure_details(values: dict[str, str]) -> dict[str, list[str]]:
+    """Change the current structure's contact details; return {field: [old, new]}."""
+    structure = current_structure()
+    changes = {}
+    for name in STRUCTURE_DETAIL_FIELDS:
+        if name in values and getattr(structure, name) != values[name]:
+            changes[name] = [getattr(structure, name), values[name]]
+            setattr(structure, name, values[name])
+    if changes:
+        structure.full_clean()
+        structure.save(update_fields=list(changes))
+    return changes

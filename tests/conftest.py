@@ -112,3 +112,12 @@ def national(db) -> Client:  # type: ignore[no-untyped-def]
     client.raise_request_exception = False
     client.force_login(user, backend=BACKEND_PATH)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Store uploaded and generated files in a temporary folder, never in the repository."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    # django-tenants 4.0.1 caches MEDIA_ROOT joined with this setting and clears that cache
+    # only when this setting changes, so it is set again to make the new MEDIA_ROOT apply.
+    settings.MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"

@@ -171,14 +171,15 @@ class EuroAmountField(forms.DecimalField):
         return super().to_python(value)
 
 
-def amount(field_name: str) -> forms.DecimalField:
-    model_field = Beneficiary._meta.get_field(field_name)
+def amount(field_name: str, model: type = Beneficiary) -> forms.DecimalField:
+    model_field = model._meta.get_field(field_name)
     return EuroAmountField(
         label=model_field.verbose_name.capitalize(),
         max_digits=9,
         decimal_places=2,
         min_value=0,
         required=False,
+        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text="En euros, par exemple 1 234,50.",
         error_messages={"invalid": "Indiquez un montant en euros, par exemple 1234,50."},
@@ -277,12 +278,12 @@ class BeneficiaryForm(forms.ModelForm, DsfrBaseForm):
         sections = FIELDSETS + (FULL_FIELDSETS if self.full_info else [])
         return [(legend, [self[name] for name in names]) for legend, names in sections]
 
-    def condition(self, name: str) -> tuple[str, str] | None:
-        """Return the controlling field's id and its values, for the browser script."""
+    def condition(self, name: str) -> str | None:
+        """Return "<controlling field id>=<values>" for the browser script, if any."""
         if name not in CONDITIONS:
             return None
         controller, values = CONDITIONS[name]
-        return self[controller].auto_id, " ".join(values)
+        return f"{self[controller].auto_id}={' '.join(values)}"
 
     def clean_social_security_number(self) -> str:
         value = self.cleaned_data["social_security_number"]

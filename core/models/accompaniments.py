@@ -127,12 +127,20 @@ class HelpRequest(Accompaniment):
             models.CheckConstraint(
                 condition=models.Q(allocated_amount__isnull=True) | ~models.Q(status="refused"),
                 name="refused_request_has_no_allocated_amount",
+                violation_error_message=(
+                    "Un montant attribué n'est possible que pour une demande acceptée. "
+                    "Changez le statut ou effacez le montant."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(payment_date__isnull=True)
                 | models.Q(status="accepted")
                 | models.Q(status="closed_by_beneficiary"),
                 name="only_granted_request_is_paid",
+                violation_error_message=(
+                    "Une aide ne peut être payée qu'une fois accordée : passez la demande à "
+                    "« Accepté » avant d'indiquer le paiement."
+                ),
             ),
         ]
 

@@ -161,7 +161,8 @@ def save_help_request(
     creating = help_request.pk is None
     previous_status = None if creating else HelpRequest.objects.get(pk=help_request.pk).status
     merged = {
-        field.name: getattr(help_request, field.name) for field in HelpRequest._meta.concrete_fields
+        field.name: getattr(help_request, field.attname)
+        for field in HelpRequest._meta.concrete_fields
     }
     merged.update(values)
     check_help_request(merged, previous_status)

@@ -50,4 +50,4 @@ def my_account(request: HttpRequest) -> HttpResponse:
 
 @agent_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("core:beneficiary_list")
+    return redirect("core:dashboard")

@@ -1,6 +1,4 @@
-from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +20,10 @@ from core.services.beneficiaries import (
     record_nir_reveal,
     update_beneficiary,
 )
+from core.timeline import KIND_FILTERS, timeline
 from core.views.decorators import agent_required
+from core.views.documents import documents_context
+from core.views.listing import page_context, sort_links
 
 CONSULTATIONS_SHOWN = 50
 
@@ -36,38 +37,15 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
         "followup_types",
     )
 
-    paginator = Paginator(files, settings.BENEFICIARIES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
+        **page_context(request, files),
         "filters": filters,
         "query": filters.cleaned_data.get("recherche", "") if filters.is_valid() else "",
-        "page": page,
-        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "query_string": query.urlencode(),
-        "sort_links": _sort_links(request),
+        "sort_links": sort_links(request, SORTS),
         "can_create": can(request.user, Action.CREATE_BENEFICIARY),
         "nav": "beneficiaries",
     }
     return render(request, "core/beneficiaries/list.html", context)
-
-
-def _sort_links(request: HttpRequest) -> dict[str, dict[str, str]]:
-    """For each sortable column: the URL that sorts by it and its current direction."""
-    current = request.GET.get("tri", "nom")
-    descending = request.GET.get("ordre") == "desc"
-    links = {}
-    for key in SORTS:
-        query = request.GET.copy()
-        query.pop("page", None)
-        query["tri"] = key
-        query["ordre"] = "asc" if key != current or descending else "desc"
-        state = "none"
-        if key == current and request.GET.get("tri"):
-            state = "descending" if descending else "ascending"
-        links[key] = {"url": f"?{query.urlencode()}", "aria_sort": state}
-    return links
 
 
 def _form(request: HttpRequest, instance: Beneficiary | None = None, **kwargs) -> BeneficiaryForm:  # type: ignore[no-untyped-def]
@@ -185,9 +163,19 @@ def _detail_context(
     events = AuditEvent.objects.filter(beneficiary_id=beneficiary.pk).order_by("-created_at", "-id")
     nir = beneficiary.social_security_number
     archived = beneficiary.status == BeneficiaryStatus.ARCHIVED
+    referents = list(beneficiary.referents.order_by("last_name", "id"))
+    beneficiary.referent_ids = {referent.pk for referent in referents}
+    kind_filter = request.GET.get("historique", "")
     context: dict[str, object] = {
         "beneficiary": beneficiary,
-        "referents": list(beneficiary.referents.order_by("last_name", "id")),
+        "referents": referents,
+        "timeline": timeline(
+            agent, beneficiary, kind_filter if kind_filter in KIND_FILTERS else ""
+        ),
+        "timeline_filter": kind_filter,
+        "active_tab": request.GET.get("onglet", "informations"),
+        "can_create_followup": can(agent, Action.CREATE_FOLLOWUP) and not archived,
+        "can_create_help_request": can(agent, Action.CREATE_HELP_REQUEST) and not archived,
         "followup_types": list(beneficiary.followup_types.all()),
         "relatives": list(relatives),
         "linked_from": list(linked_from),
@@ -200,6 +188,19 @@ def _detail_context(
         "nir_revealed": reveal_nir,
         "nav": "beneficiaries",
     }
+    context.update(documents_context(agent, beneficiary))
+    tabs = [
+        ("informations", "Informations"),
+        ("historique", "Historique"),
+        ("changements", "Historique des changements"),
+    ]
+    if context["document_groups"] is not None:
+        tabs.append(("documents", "Documents"))
+    if can(agent, Action.VIEW_CONSULTATIONS):
+        tabs.append(("consultations", "Qui a consulté ce dossier"))
+    context["tabs"] = tabs
+    if context["active_tab"] not in {tab_id for tab_id, _ in tabs}:
+        context["active_tab"] = "informations"
     if can(agent, Action.VIEW_CONSULTATIONS):
         context["consultations"] = list(
             Consultation.objects.filter(beneficiary=beneficiary).select_related("agent")[

@@ -49,7 +49,7 @@ Fournisseur d'identité local (comme ProConnect) : http://localhost:9000
 Choisissez une identité de démonstration sur sa page de connexion (liste ci-dessus).
 MSG
 
-.venv/bin/gunicorn src.wsgi:application --bind 127.0.0.1:8000 --workers 2 \
+.venv/bin/gunicorn src.wsgi:application --bind 127.0.0.1:8000 --workers 2 --no-control-socket \
   --access-logfile - --error-logfile - &
 gunicorn_pid=$!
 wait $gunicorn_pid

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 deploy/dev/setup.sh --browser
 source deploy/dev/env.sh
 export DJANGO_ENV=test
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n 2 --dist loadgroup "$@"

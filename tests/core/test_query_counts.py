@@ -11,8 +11,8 @@ from django_tenants.utils import tenant_context
 from core.models import FollowupType, Relative
 from core.services.beneficiaries import create_beneficiary
 
-LIST_QUERIES = 11
-FILE_QUERIES = 14
+LIST_QUERIES = 12
+FILE_QUERIES = 18
 
 
 def fill(site, count: int):

@@ -58,6 +58,7 @@ EXPECTED = {
     Action.EXPORT_STATISTICS: (Y, Y, N, N, N),
     Action.VIEW_NIR: (Y, Y, Y, N, R),
     Action.VIEW_CONSULTATIONS: (Y, N, N, N, N),
+    Action.MANAGE_COMMITTEES: (Y, Y, Y, N, N),
 }
 
 

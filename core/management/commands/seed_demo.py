@@ -125,6 +125,9 @@ class Command(BaseCommand):
             # One file with accents and a hyphen, to try the search that ignores them.
             if index == 0:
                 values.update(
-                    first_names="Éloïse", usual_name="Lefèvre-Dupont", gender=Gender.FEMALE
+                    first_names="Éloïse",
+                    usual_name="Lefèvre-Dupont",
+                    gender=Gender.FEMALE,
+                    civility="miss",
                 )
             create_beneficiary(author, values, [rng.choice(agents)])

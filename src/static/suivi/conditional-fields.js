@@ -1,40 +1,33 @@
-// Show a form field only when another field has one of the listed values. The wrapper carries
-// data-shown-if="<id of the controlling field>" and data-shown-values="<values>"; "+" means a
-// number above zero. Hidden fields keep their value: nothing typed is lost.
+// Show a form field only when other fields have some values. The wrapper carries
+// data-shown-when="<field id>=<value> <value>;<field id>=<value>": every condition must hold,
+// and "+" stands for a number above zero. Hidden fields keep their value: nothing typed is lost.
 (function () {
-  function currentValues(controller) {
-    if (controller.tagName === "SELECT" || controller.tagName === "INPUT") {
-      return [controller.value];
+  function currentValues(id) {
+    var element = document.getElementById(id);
+    if (element && (element.tagName === "SELECT" || element.type === "text" || element.type === "number" || element.type === "date")) {
+      return [element.value];
     }
-    // A group of checkboxes: its inputs share the group's id as prefix.
-    return Array.from(controller.querySelectorAll("input:checked")).map(function (input) {
+    // Radio buttons and checkboxes: Django numbers them <id>_0, <id>_1...
+    return Array.from(document.querySelectorAll('input[id^="' + id + '_"]:checked, input#' + id + ":checked")).map(function (input) {
       return input.value;
     });
   }
 
-  function matches(values, expected) {
-    return values.some(function (value) {
+  function holds(condition) {
+    var parts = condition.split("=");
+    var expected = parts[1].split(" ");
+    return currentValues(parts[0]).some(function (value) {
       return expected.indexOf(value) !== -1 || (expected.indexOf("+") !== -1 && Number(value) > 0);
     });
   }
 
-  function findController(id) {
-    return document.getElementById(id) || document.querySelector('[id^="' + id + '_"]')?.closest("fieldset, div");
+  var wrappers = document.querySelectorAll("[data-shown-when]");
+  function update() {
+    wrappers.forEach(function (wrapper) {
+      wrapper.hidden = !wrapper.getAttribute("data-shown-when").split(";").every(holds);
+    });
   }
-
-  document.querySelectorAll("[data-shown-if]").forEach(function (wrapper) {
-    var controllerId = wrapper.getAttribute("data-shown-if");
-    var expected = wrapper.getAttribute("data-shown-values").split(" ");
-    var controller = findController(controllerId);
-    if (!controller) {
-      return;
-    }
-    function update() {
-      wrapper.hidden = !matches(currentValues(controller), expected);
-    }
-    var form = wrapper.closest("form");
-    form.addEventListener("change", update);
-    form.addEventListener("input", update);
-    update();
-  });
+  document.addEventListener("change", update);
+  document.addEventListener("input", update);
+  update();
 })();
