@@ -14,5 +14,6 @@ lint:
 	DJANGO_ENV=test .venv/bin/python manage.py makemigrations --check --dry-run
 
 format:
+	deploy/dev/setup.sh
 	.venv/bin/ruff format src tenants core tests benchmarks
 	.venv/bin/ruff check --fix src tenants core tests benchmarks

@@ -32,7 +32,8 @@ if [ ! -f "$stamp" ]; then
 fi
 
 if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; then
-  echo "Node.js 20.19 or later is required for the local OpenID provider (apt-get install nodejs npm)." >&2
+  echo "Node.js 20.19 or later is required for the local OpenID provider. Debian 12's nodejs" >&2
+  echo "package is too old: install Node.js 22 LTS from NodeSource's repository or with nvm." >&2
   exit 1
 fi
 lock_stamp=deploy/oidc-provider/node_modules/.installed-$(sha256sum deploy/oidc-provider/package-lock.json | cut -c1-16)

@@ -56,7 +56,7 @@ class Command(BaseCommand):
         names = {spec["slug"]: spec["name"] for spec in DEMO_STRUCTURES}
         for identity in identities:
             roles = ", ".join(
-                f"{Role(role).label.lower()} ({names[slug]})"
+                f"{Role(role).label[0].lower()}{Role(role).label[1:]} ({names[slug]})"
                 for slug, role in identity["demo_roles"].items()
             )
             if identity.get("national"):
