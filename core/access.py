@@ -3,13 +3,17 @@
 "Not found" and "not allowed" both raise Http404, so nobody can probe which files exist.
 """
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
 from core.models import Agent, Beneficiary, Followup, HelpRequest
+from core.models.beneficiaries import FILE_NUMBER_ALPHABET, FILE_NUMBER_LENGTH
 from core.roles import Action, Scope, scope
+
+FILE_NUMBER_PATTERN = re.compile(f"[{FILE_NUMBER_ALPHABET}]{{{FILE_NUMBER_LENGTH}}}")
 
 
 def beneficiaries_for(
@@ -28,6 +32,8 @@ def beneficiaries_for(
 def get_beneficiary_for(
     agent: Agent, file_number: str, action: Action = Action.VIEW_GENERAL_INFO
 ) -> Beneficiary:
+    if not FILE_NUMBER_PATTERN.fullmatch(file_number.upper()):
+        raise Http404("Dossier introuvable.")
     try:
         return beneficiaries_for(agent, action).get(file_number=file_number.upper())
     except Beneficiary.DoesNotExist:

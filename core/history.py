@@ -1,6 +1,7 @@
 """Turning audit events into the "Historique des changements" agents read: French labels and
 displayed values, never field names or codes."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -53,6 +54,20 @@ _MODELS: dict[str, type[models.Model]] = {
 # Texts whose readers the role matrix restricts: the history says that they changed, never
 # what they say, since every agent who opens the file reads the history.
 _TEXTS_NOT_SHOWN = {"synthesis", "private_synthesis", "content"}
+# Aid-request fields that roles without access to protected data never see.
+PROTECTED_HELP_REQUEST_FIELDS = {
+    "requested_amount",
+    "allocated_amount",
+    "committee",
+    "committee_date",
+    "decision_date",
+    "dispatch_date",
+    "payment_method",
+    "payment_date",
+    "end_of_support_date",
+    "instructor_organisation",
+    "refusal_reason",
+}
 # Keys that repeat what the row already tells.
 _KEYS_NOT_SHOWN = {"beneficiary", "followup", "help_request", "author"}
 
@@ -71,11 +86,18 @@ class HistoryRow:
     changes: list[Change]
 
 
-def present(events: list[AuditEvent], full_info: bool = True) -> list[HistoryRow]:
+def present(
+    events: list[AuditEvent],
+    full_info: bool = True,
+    protected: bool = True,
+    followup_details: Callable[[AuditEvent], bool] | None = None,
+) -> list[HistoryRow]:
     """Return the events as rows; agents named in referent changes are read in one query.
 
-    Without ``full_info``, changes to the full file (health, income, protection, relatives)
-    are left out, as the sections themselves are.
+    The history shows an agent only what the file's sections show them: without ``full_info``,
+    no change to the full file (health, income, protection, relatives); without ``protected``,
+    no aid-request amount, date or decision; and for interviews, only the operation unless
+    ``followup_details`` accepts the event.
     """
     if not full_info:
         events = [event for event in events if event.target_type != "relative"]
@@ -90,11 +112,27 @@ def present(events: list[AuditEvent], full_info: bool = True) -> list[HistoryRow
             changes=[
                 change
                 for name, change in _changes(event, agents)
-                if full_info or name not in FULL_FIELDS
+                if _shown(event, name, full_info, protected, followup_details)
             ],
         )
         for event in events
     ]
+
+
+def _shown(
+    event: AuditEvent,
+    name: str,
+    full_info: bool,
+    protected: bool,
+    followup_details: Callable[[AuditEvent], bool] | None,
+) -> bool:
+    if event.target_type == "beneficiary":
+        return full_info or name not in FULL_FIELDS
+    if event.target_type == "helprequest":
+        return protected or name not in PROTECTED_HELP_REQUEST_FIELDS
+    if event.target_type == "followup":
+        return followup_details is None or followup_details(event)
+    return True
 
 
 def _referent_ids(value: Any) -> list[int]:

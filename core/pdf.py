@@ -223,7 +223,8 @@ def minutes_pdf(
         ]
         rows.append([Paragraph(markup(text), styles.cell) for text in cells])
     widths = [x * mm for x in (24, 42, 44, 26, 26, 24, 75)]
-    table = Table(rows, colWidths=widths, repeatRows=1)
+    # Long refusal reasons may make a row taller than a page: let rows split across pages.
+    table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [

@@ -61,6 +61,7 @@ class Action(Enum):
     VIEW_NIR = "view_nir"
     VIEW_CONSULTATIONS = "view_consultations"
     MANAGE_COMMITTEES = "manage_committees"
+    MANAGE_API_TOKENS = "manage_api_tokens"
 
 
 M, SW, INS, RA, REF = (
@@ -117,6 +118,7 @@ _MATRIX: dict[Action, tuple[Scope | None, ...]] = {
     Action.VIEW_NIR: (A, A, A, None, R),
     Action.VIEW_CONSULTATIONS: (A, None, None, None, None),
     Action.MANAGE_COMMITTEES: (A, A, A, None, None),
+    Action.MANAGE_API_TOKENS: (A, None, None, None, None),
 }
 _ROLE_COLUMNS = (M, SW, INS, RA, REF)
 

@@ -4,6 +4,7 @@ from core.converters import FileNumberConverter
 from core.views import (
     accompaniments,
     agents,
+    api_tokens,
     beneficiaries,
     dashboard,
     lists,
@@ -64,6 +65,12 @@ urlpatterns = [
     ),
     path("structure/", structure.structure_settings, name="structure_settings"),
     path("structure/accompagnements/", structure.catalogue_update, name="catalogue_update"),
+    path("structure/acces-api/", api_tokens.api_token_list, name="api_token_list"),
+    path(
+        "structure/acces-api/<int:token_id>/revoquer/",
+        api_tokens.api_token_revoke,
+        name="api_token_revoke",
+    ),
     path("accompagnements/", lists.accompaniment_list, name="accompaniment_list"),
     path(
         "accompagnements/entretiens/nouveau/",
@@ -111,4 +118,6 @@ urlpatterns = [
     path("mon-compte/", agents.my_account, name="my_account"),
     path("", include("core.urls_committees")),
     path("", include("core.urls_documents")),
+    path("", include("core.urls_exports")),
+    path("", include("core.urls_statistics")),
 ]

@@ -17,3 +17,22 @@ class MethodNotAllowedPageMiddleware:
             page["Allow"] = response.get("Allow", "")
             return page
         return response
+
+
+class NulByteMiddleware:
+    """Answer 400 with a French page when a parameter holds a NUL byte, which PostgreSQL text
+    columns refuse: no form or filter has a use for one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        parameters = [
+            *request.GET.lists(),
+            *(request.POST.lists() if request.method == "POST" else []),
+        ]
+        if "\x00" in request.path or any(
+            "\x00" in value for _, values in parameters for value in values
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "src.middleware.MethodNotAllowedPageMiddleware",
+    "src.middleware.NulByteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -208,6 +209,11 @@ BENEFICIARIES_PER_PAGE = 20
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    # Swagger UI is served from the copy in src/static/vendor/swagger-ui, never from a CDN.
+    "SWAGGER_UI_DIST": f"{STATIC_URL}vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": f"{STATIC_URL}vendor/swagger-ui/favicon-32x32.png",
+}
 
 LOGGING = {
     "version": 1,
@@ -240,6 +246,10 @@ if SENTRY_DSN:
 
 # Called inside a new structure's schema to seed it and invite its first manager.
 STRUCTURE_SETUP_FUNCTION = "core.services.structure.set_up_structure"
+# Called inside each structure's schema by the national statistics refresh.
+STRUCTURE_AGGREGATES_FUNCTION = "core.statistics.structure_aggregates"
+# National statistics: a count below this is suppressed (statistical secret).
+NATIONAL_STATISTICS_THRESHOLD = env.read_int("NATIONAL_STATISTICS_THRESHOLD", 5)
 
 STATICFILES_DIRS = [BASE_DIR / "src" / "static"]
 # Outside production, WhiteNoise serves files straight from the apps, without collectstatic.

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("core.signin.urls")),
     path("oidc/callback/", signin_views.callback_relay, name="oidc_callback_relay"),
     path("deconnexion/retour/", signin_views.sign_out_return, name="sign_out_return"),
+    path("api/nationale/", include("tenants.national_api.urls")),
     path("", include("tenants.urls")),
 ]

@@ -7,5 +7,6 @@ from core.signin import views as signin_views
 urlpatterns = [
     path("", include("core.signin.urls")),
     path("oidc/retour/", signin_views.callback, name="oidc_callback"),
+    path("api/", include("core.api.urls")),
     path("", include("core.urls")),
 ]

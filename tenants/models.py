@@ -193,3 +193,6 @@ def build_url(host: str, path: str = "/") -> str:
 
 def public_url(path: str = "/") -> str:
     return build_url(settings.BASE_DOMAIN, path)
+
+
+from tenants.models_statistics import NationalApiToken, StatisticsSnapshot  # noqa: E402, F401

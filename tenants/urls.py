@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import views
+from tenants import views, views_statistics
 
 app_name = "tenants"
 
@@ -13,5 +13,12 @@ urlpatterns = [
         "console/structures/<slug:slug>/suspension/",
         views.structure_toggle_suspension,
         name="structure_toggle_suspension",
+    ),
+    path("console/statistiques/", views_statistics.statistics, name="statistics"),
+    path("console/statistiques/jetons/", views_statistics.token_list, name="statistics_tokens"),
+    path(
+        "console/statistiques/jetons/<int:pk>/revocation/",
+        views_statistics.token_revoke,
+        name="statistics_token_revoke",
     ),
 ]

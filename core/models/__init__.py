@@ -1,5 +1,6 @@
 from core.models.accompaniments import Followup, HelpRequest
 from core.models.agents import Agent
+from core.models.api_tokens import ApiToken, ApiTokenAgent
 from core.models.audit import AuditEvent
 from core.models.beneficiaries import Beneficiary
 from core.models.comments import Comment
@@ -12,6 +13,8 @@ from core.models.relatives import Relative
 
 __all__ = [
     "Agent",
+    "ApiToken",
+    "ApiTokenAgent",
     "AuditEvent",
     "Beneficiary",
     "Comment",

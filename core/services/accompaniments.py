@@ -16,6 +16,33 @@ from core.services import audit
 logger = logging.getLogger(__name__)
 
 GRANTED = {HelpRequestStatus.ACCEPTED, HelpRequestStatus.CLOSED_BY_BENEFICIARY}
+SESSION_DECISIONS = {
+    HelpRequestStatus.ACCEPTED,
+    HelpRequestStatus.REFUSED,
+    HelpRequestStatus.ADJOURNED,
+}
+
+
+def _check_closed_session(stored: HelpRequest, values: dict[str, Any]) -> None:
+    """Refuse to change what a closed commission session decided; allow the legal next steps
+    (an appeal reopens a refusal; payment and end of support follow a grant)."""
+    committee = stored.committee
+    if committee is None or committee.status != "closed":
+        return
+    changed = [
+        name for name in DECISION_FIELDS if name in values and values[name] != getattr(stored, name)
+    ]
+    reopening = values.get("status") == HelpRequestStatus.INVESTIGATION_ONGOING
+    if changed and not reopening:
+        raise ValidationError(
+            {
+                changed[0]: (
+                    f"Cette décision a été prise en commission le {committee.date:%d/%m/%Y} : elle "
+                    "ne peut plus être modifiée. Après un recours, repassez d'abord la demande "
+                    "« En cours d'instruction »."
+                )
+            }
+        )
 
 
 def refresh_followup_types(beneficiary: Beneficiary) -> None:
@@ -46,12 +73,13 @@ def _save_item(
     for name, related in relations.items():
         getattr(item, name).set(related)
     after = {**audit.snapshot(item), **_relations_snapshot(item, relations)}
+    changes = after if creating else audit.diff(before, after)
     # The private synthesis belongs to its author: the trail notes that it changed, not what
     # it says, since the trail is readable by others.
-    for snapshot in (before, after):
-        if snapshot.get("private_synthesis"):
-            snapshot["private_synthesis"] = "(texte privé)"
-    changes = after if creating else audit.diff(before, after)
+    if changes.get("private_synthesis"):
+        changes["private_synthesis"] = (
+            "(texte privé)" if creating else ["(texte privé)", "(texte privé modifié)"]
+        )
     if changes:
         audit.record(actor, action, item, changes, beneficiary_id=item.beneficiary_id)
 
@@ -65,9 +93,13 @@ def save_followup(
     followup: Followup,
     values: dict[str, Any],
     followup_types: Iterable[FollowupType],
-    documents: Iterable[Document] = (),
+    documents: Iterable[Document] | None = None,
 ) -> Followup:
+    """Create or change an interview; ``documents``, when given, replaces its documents."""
     creating = followup.pk is None
+    relations: dict[str, list[Any]] = {"followup_types": list(followup_types)}
+    if documents is not None:
+        relations["documents"] = list(documents)
     with transaction.atomic():
         if creating:
             followup.created_by = actor
@@ -75,7 +107,7 @@ def save_followup(
             actor,
             followup,
             values,
-            {"followup_types": list(followup_types), "documents": list(documents)},
+            relations,
             "create_followup" if creating else "update_followup",
         )
         refresh_followup_types(followup.beneficiary)
@@ -151,15 +183,35 @@ def _check_dates(values: dict[str, Any], errors: dict[str, str]) -> None:
         )
 
 
+# What a closed commission session decided: changing it would contradict its minutes and the
+# letter sent to the person.
+DECISION_FIELDS = ("allocated_amount", "committee_date", "decision_date", "refusal_reason")
+
+
 def save_help_request(
     actor: Agent,
     help_request: HelpRequest,
     values: dict[str, Any],
-    documents: Iterable[Document] = (),
+    documents: Iterable[Document] | None = None,
+    session_decision: bool = False,
 ) -> HelpRequest:
-    """Create or change an aid request after checking its status rules."""
+    """Create or change an aid request after checking its status rules.
+
+    ``session_decision`` lets an open commission session correct its own decision (accepted,
+    refused or adjourned) without going through the transitions from one to the other.
+    ``documents``, when given, replaces the request's documents.
+    """
     creating = help_request.pk is None
-    previous_status = None if creating else HelpRequest.objects.get(pk=help_request.pk).status
+    stored = (
+        None
+        if creating
+        else HelpRequest.objects.select_related("committee").get(pk=help_request.pk)
+    )
+    previous_status = None if stored is None else stored.status
+    if session_decision and previous_status in SESSION_DECISIONS:
+        previous_status = HelpRequestStatus.INVESTIGATION_ONGOING
+    if stored is not None:
+        _check_closed_session(stored, values)
     merged = {
         field.name: getattr(help_request, field.attname)
         for field in HelpRequest._meta.concrete_fields
@@ -178,7 +230,7 @@ def save_help_request(
             actor,
             help_request,
             values,
-            {"documents": list(documents)},
+            {} if documents is None else {"documents": list(documents)},
             "create_help_request" if creating else "update_help_request",
         )
         refresh_followup_types(help_request.beneficiary)

@@ -187,7 +187,7 @@ def record_decisions(
             if not decision.changes(fresh, locked):
                 continue
             try:
-                save_help_request(actor, fresh, decision.values(locked))
+                save_help_request(actor, fresh, decision.values(locked), session_decision=True)
             except ValidationError as error:
                 errors[decision.help_request.pk] = error
         if errors or not commit:

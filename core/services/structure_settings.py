@@ -4,11 +4,12 @@ import logging
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from core.enums import FollowupTypeKind
 from core.models import Agent, Followup, FollowupType, HelpRequest
 from core.services import audit
+from core.text import normalize
 from tenants.api import current_structure, update_structure_details
 
 logger = logging.getLogger(__name__)
@@ -70,4 +71,9 @@ def add_custom_type(actor: Agent, name: str, kind: str = FollowupTypeKind.OPTION
 
 
 def name_taken(name: str) -> bool:
-    return FollowupType.objects.filter(Q(name__iexact=name.strip())).exists()
+    """Return whether a type has this name, ignoring case, accents and hyphens."""
+    wanted = normalize(name)
+    return any(
+        normalize(existing) == wanted
+        for existing in FollowupType.objects.values_list("name", flat=True)
+    )

@@ -63,7 +63,11 @@ def _item_form(request: HttpRequest, kind: str, beneficiary: Beneficiary, item: 
 
 def _save(request: HttpRequest, kind: str, form: Any, item: Any) -> bool:
     """Save the form through its service; put rule violations back on the form."""
-    documents = form.cleaned_data.get("documents", [])
+    documents = list(form.cleaned_data.get("documents", []))
+    if item.pk:
+        # Documents the editor may not see (confidential ones of others) stay linked.
+        visible = form.fields["documents"].queryset
+        documents += list(item.documents.exclude(pk__in=visible.values("pk")))
     try:
         if kind == "entretien":
             save_followup(
@@ -122,6 +126,8 @@ def _get_item(request: HttpRequest, kind: str, item_id: int, action: Action) -> 
         item = get_help_request_for(request.user, item_id, Action.LIST_HELP_REQUESTS)
     if not allows(request.user, action, item):
         raise Http404("Élément introuvable.")
+    if item.beneficiary.status == BeneficiaryStatus.ARCHIVED:
+        raise Http404("Dossier archivé.")
     return item
 
 

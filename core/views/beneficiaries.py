@@ -113,7 +113,7 @@ def beneficiary_edit(request: HttpRequest, file_number: str) -> HttpResponse:
                     expected_version=form.cleaned_data.get("version"),
                 )
             except ConcurrentUpdate as error:
-                conflict = present(error.events, full_info=can(request.user, Action.VIEW_FULL_INFO))
+                conflict = present(error.events, **history_rules(request.user))
                 # Sending the form again now saves over the changes shown.
                 form.data = form.data.copy()
                 form.data["version"] = error.current.version
@@ -148,6 +148,18 @@ def beneficiary_reveal_nir(request: HttpRequest, file_number: str) -> HttpRespon
     return render(request, "core/beneficiaries/detail.html", context)
 
 
+def history_rules(agent: Agent) -> dict[str, object]:
+    """What the change history may show ``agent``, matching what the file's sections show."""
+    interview_scope = scope(agent, Action.VIEW_FOLLOWUP)
+    return {
+        "full_info": can(agent, Action.VIEW_FULL_INFO),
+        "protected": can(agent, Action.VIEW_HELP_REQUEST_PROTECTED),
+        "followup_details": lambda event: (
+            interview_scope in (Scope.ALL, Scope.REFERENT) or event.actor_id == agent.pk
+        ),
+    }
+
+
 def _detail_context(
     request: HttpRequest, beneficiary: Beneficiary, reveal_nir: bool = False
 ) -> dict[str, object]:
@@ -179,7 +191,7 @@ def _detail_context(
         "followup_types": list(beneficiary.followup_types.all()),
         "relatives": list(relatives),
         "linked_from": list(linked_from),
-        "history": present(list(events[:200]), full_info=can(agent, Action.VIEW_FULL_INFO)),
+        "history": present(list(events[:200]), **history_rules(agent)),
         "full_info": can(agent, Action.VIEW_FULL_INFO),
         "can_edit": can(agent, Action.EDIT_GENERAL_INFO) and not archived,
         "can_edit_relatives": can(agent, Action.EDIT_FULL_INFO) and not archived,

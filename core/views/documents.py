@@ -71,7 +71,7 @@ def documents_context(agent: Agent, beneficiary: Beneficiary) -> dict[str, objec
                 size_label=size_label(document.size),
                 theme_labels=[DocumentTheme(theme).label for theme in document.themes],
                 can_edit=not archived and allows(agent, Action.ADD_DOCUMENT, document),
-                can_delete=allows(agent, Action.DELETE_DOCUMENT, document),
+                can_delete=not archived and allows(agent, Action.DELETE_DOCUMENT, document),
             )
         )
     return {
@@ -154,6 +154,8 @@ def document_delete(request: HttpRequest, file_number: str, document_id: int) ->
     """Ask for confirmation (GET), then delete the document and its file (POST)."""
     beneficiary = get_beneficiary_for(request.user, file_number, Action.DELETE_DOCUMENT)
     document = get_document_for(request.user, beneficiary, document_id, Action.DELETE_DOCUMENT)
+    if beneficiary.status == BeneficiaryStatus.ARCHIVED:
+        raise Http404("Dossier archivé.")
     if request.method == "POST":
         name = document.name
         delete_document(request.user, document)

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from core.access import scoped_items
 from core.accompaniment_lists import AccompanimentFilterForm
 from core.models import Followup, HelpRequest
-from core.roles import Action, can
+from core.roles import Action, Scope, can, scope
 from core.views.decorators import agent_required
 from core.views.listing import page_context, sort_links
 
@@ -29,4 +29,11 @@ def accompaniment_list(request: HttpRequest) -> HttpResponse:
         "show_protected": can(request.user, Action.VIEW_HELP_REQUEST_PROTECTED),
         "nav": "accompaniments",
     }
+    if not help_requests:
+        # A role that reads only its own interviews sees the others as rows without details.
+        reach = scope(request.user, Action.VIEW_FOLLOWUP)
+        for item in context["page"].object_list:
+            item.show_details = reach in (Scope.ALL, Scope.REFERENT) or (
+                item.created_by_id == request.user.pk
+            )
     return render(request, "core/accompaniments/list.html", context)

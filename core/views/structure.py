@@ -56,7 +56,11 @@ def structure_settings(request: HttpRequest) -> HttpResponse:
 @agent_required(Action.EDIT_STRUCTURE)
 @require_POST
 def catalogue_update(request: HttpRequest) -> HttpResponse:
-    proposed = [int(value) for value in request.POST.getlist("proposes") if value.isdigit()]
+    proposed = [
+        int(value)
+        for value in request.POST.getlist("proposes")
+        if value.isascii() and value.isdigit()
+    ]
     try:
         update_catalogue(request.user, proposed)
     except TypeInUse as error:

@@ -261,7 +261,7 @@ def test_every_faulty_row_is_reported_at_once(alpha, three):
     assert reload(alpha, three[0]).status == "investigation_ongoing"
 
 
-def test_forbidden_transition_shows_the_rule_message(alpha, three):
+def test_open_session_corrects_its_own_decision(alpha, three):
     committee = make_session(alpha, requests=three[:1])
     with tenant_context(alpha.structure):
         manager = alpha.agents["manager"]
@@ -273,8 +273,9 @@ def test_forbidden_transition_shows_the_rule_message(alpha, three):
         decision_data(alpha, committee, {three[0].pk: ("refused", "", "Erreur de saisie")}),
     )
 
-    assert "ne peut pas passer directement à « Refusé »" in page_text(response)
-    assert reload(alpha, three[0]).status == "accepted"
+    assert response.status_code == 302
+    assert reload(alpha, three[0]).status == "refused"
+    assert reload(alpha, three[0]).allocated_amount is None
 
 
 def test_decision_before_opening_date_rejected(alpha):

@@ -59,6 +59,7 @@ EXPECTED = {
     Action.VIEW_NIR: (Y, Y, Y, N, R),
     Action.VIEW_CONSULTATIONS: (Y, N, N, N, N),
     Action.MANAGE_COMMITTEES: (Y, Y, Y, N, N),
+    Action.MANAGE_API_TOKENS: (Y, N, N, N, N),
 }
 
 
