@@ -10,6 +10,7 @@ from dsfr.forms import DsfrBaseForm
 
 from core.enums import AGE_BRACKETS, BeneficiaryStatus
 from core.models import Agent, Beneficiary, FollowupType
+from core.models.beneficiaries import phone_digits
 from core.text import normalize
 
 # Tokens shorter than this are matched as substrings only: trigrams of one or two letters
@@ -30,8 +31,10 @@ SORTS = {
 def search_tokens(query: str) -> list[str]:
     """Split the query into normalised words; digits of a phone number are joined."""
     text = normalize(query)
-    if text.replace(" ", "").isdigit():
-        return [text.replace(" ", "")]
+    compact = text.replace(" ", "").lstrip("+")
+    if compact.isdigit():
+        # A phone number, typed with spaces, dots or the +33 prefix: match its digits.
+        return [phone_digits(query)]
     return text.split()
 
 

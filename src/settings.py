@@ -103,9 +103,10 @@ DATABASES = {
 }
 # Name search tolerates typos through pg_trgm's "%>" operator, whose threshold is a setting:
 # 0.5 finds "lefebvre" for "Lefèvre" (0.55) and "eloize" for "Éloïse" (0.57), where the
-# default 0.6 does not.
+# default 0.6 does not. random_page_cost=1.1, PostgreSQL's advice for SSD storage, lets the
+# planner prefer the trigram index to a full scan (benchmarks/search.py, docs/benchmarks.md).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c pg_trgm.word_similarity_threshold=0.5"
+    "-c pg_trgm.word_similarity_threshold=0.5 -c random_page_cost=1.1"
 )
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Set the search_path once per connection and tenant switch, not before every query.
@@ -200,9 +201,6 @@ DEFAULT_FROM_EMAIL = env.read(
 
 # Contact shown to people who cannot sign in and to structures that need help.
 SUPPORT_EMAIL = env.read("SUPPORT_EMAIL", "support@suivi-social.localhost")
-
-# Provisioning clones a schema migrated once, named from the tenant migrations it contains.
-TEMPLATE_SCHEMA_PREFIX = "template_"
 
 BENEFICIARIES_PER_PAGE = 20
 

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE_PREFIX = "_template_"
 # Any fixed number works: it only has to be the same for every process of the platform.
 _TEMPLATE_LOCK_ID = 804_221
+_CLONE_LOCK_ID = 804_222
 
 
 @dataclass
@@ -132,6 +133,10 @@ def provision_structure(
         structure.full_clean()
         structure.save()
         Domain.objects.create(domain=structure.host, tenant=structure, is_primary=True)
+        # django-tenants recreates helper objects in the public schema on every clone: two
+        # clones at once would collide on them, so they take turns.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_LOCK_ID])
         CloneSchema().clone_schema(template, structure.schema_name, "DATA")
         _in_structure(structure, actor, manager, seed=True, send_invitation=send_invitation)
         structure.status = Structure.Status.ACTIVE

@@ -245,3 +245,11 @@ def test_duplicates_of_other_structure_are_not_reported(alpha, beta):
     response = alpha.client("social_worker").post("/beneficiaires/nouveau/", form)
 
     assert response.status_code == 302
+
+
+def test_phone_search_accepts_international_prefix(alpha, eloise):
+    content = names_listed(
+        alpha.client("social_worker").get("/beneficiaires/", {"recherche": "+33 6 12 34 56 78"})
+    )
+
+    assert "LEFÈVRE-DUPONT" in content

@@ -1,0 +1,385 @@
+"""Benchmark: refreshing the national statistics snapshot and reading the national API.
+
+Run from the repository root, with a PostgreSQL server on this machine:
+
+    DJANGO_ENV=development .venv/bin/python benchmarks/national_statistics.py \
+        --structures 50 --beneficiaries 20000
+
+The server is the one of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/suivi_social);
+the script refuses another host. It creates a scratch database, provisions N structures in it,
+fills each with M synthetic files and their history over 24 months (interviews, aid requests,
+follow-up types) with INSERT ... SELECT generate_series, times ``refresh_national_statistics``
+over those 24 months and the national API (in process, through the middleware and DRF, no
+network), then drops the database, failure or not. It rewrites the "## National statistics"
+section of docs/benchmarks.md unless --no-docs is given.
+"""
+
+import argparse
+import logging
+import os
+import platform
+import re
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION_TITLE = "## National statistics"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/suivi_social"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+MAX_STRUCTURES = 100
+MAX_BENEFICIARIES = 50_000
+MAX_REQUESTS = 500
+MONTHS = 24
+TARGET_P95_MS = 200.0
+MEDIUMS = [
+    "unplanned_in_person", "planned_in_person", "postal_mail", "third_party", "phone_call",
+    "email", "home_visit", "external_appointment", "videoconference",
+]  # fmt: skip
+STATUSES = [
+    "waiting_additional_information", "investigation_ongoing", "accepted", "refused",
+    "adjourned", "closed_by_beneficiary", "dismissed",
+]  # fmt: skip
+
+logger = logging.getLogger("benchmarks.national_statistics")
+
+
+def p95(samples: Sequence[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    host = urlsplit(url).hostname
+    if host is not None and host not in LOOPBACK_HOSTS:
+        sys.exit(f"Invalid DATABASE_URL host {host}: use a server on this machine.")
+    return url
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def admin_execute(url: str, statement: sql.Composable) -> None:
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
+        connection.execute(statement)
+
+
+@contextmanager
+def scratch_database(url: str, name: str) -> Iterator[str]:
+    admin_execute(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield with_database(url, name)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_execute(
+            url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        logger.info("Dropped scratch database %s", name)
+
+
+def literal(field: Any) -> str:
+    """Return a SQL expression for a field's default, for the columns the benchmark leaves."""
+    from django.db import models
+
+    if field.has_default():
+        value = field.get_default()
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return str(value)
+        if isinstance(value, list):
+            return "'{}'"
+        return "'" + str(value).replace("'", "''") + "'"
+    if field.null:
+        return "NULL"
+    if isinstance(field, models.CharField | models.TextField):
+        return "''"
+    raise ValueError(f"No default for {field.name}")
+
+
+def insert(model: Any, overrides: dict[str, str], source: str) -> str:
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(f'"{field.column}"')
+        values.append(overrides.get(field.attname) or literal(field))
+    table = model._meta.db_table
+    return f'INSERT INTO "{table}" ({", ".join(columns)}) SELECT {", ".join(values)} {source}'  # noqa: S608
+
+
+def fill(structure: Any, beneficiaries: int, seed: int) -> float:
+    """Insert the synthetic files and history of one structure; return the seconds taken."""
+    from django.db import connection
+    from django_tenants.utils import tenant_context
+
+    from core.models import Agent, Beneficiary, Followup, FollowupType, HelpRequest
+
+    started = time.monotonic()
+    mediums = "ARRAY[" + ",".join(f"'{m}'" for m in MEDIUMS) + "]"
+    statuses = "ARRAY[" + ",".join(f"'{s}'" for s in STATUSES) + "]"
+    day = f"(current_date - (floor(random() * {MONTHS * 30}))::int)"
+    with tenant_context(structure), connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
+        agent = Agent.objects.order_by("pk").first()
+        types = list(FollowupType.objects.order_by("pk").values_list("pk", flat=True))
+        first, count = types[0], len(types)
+        cursor.execute(
+            insert(
+                Beneficiary,
+                {
+                    "file_number": "substr(md5(random()::text || g::text), 1, 10)",
+                    "status": "CASE WHEN random() < 0.05 THEN 'archived' ELSE 'active' END",
+                    "created_by_id": str(agent.pk),
+                    "created_at": f"({day} + time '10:00')::timestamptz",
+                    "updated_at": "now()",
+                    "usual_name": "'Benchmark'",
+                },
+                f"FROM generate_series(1, {beneficiaries}) AS g",
+            )
+        )
+        # Three interviews per file on average, one aid request for two files in three.
+        cursor.execute(
+            insert(
+                Followup,
+                {
+                    "beneficiary_id": "b.id",
+                    "created_by_id": str(agent.pk),
+                    "date": day,
+                    "medium": f"({mediums})[1 + floor(random() * {len(MEDIUMS)})::int]",
+                    "created_at": "now()",
+                    "updated_at": "now()",
+                },
+                f'FROM "{Beneficiary._meta.db_table}" b, generate_series(1, 3)',
+            )
+        )
+        through = Followup.followup_types.through._meta.db_table
+        cursor.execute(
+            f'INSERT INTO "{through}" (followup_id, followuptype_id) '  # noqa: S608
+            f"SELECT f.id, {first} + (f.id % {min(count, 8)}) "
+            f'FROM "{Followup._meta.db_table}" f'
+        )
+        status = f"({statuses})[1 + floor(random() * {len(STATUSES)})::int]"
+        cursor.execute(
+            insert(
+                HelpRequest,
+                {
+                    "beneficiary_id": "b.id",
+                    "created_by_id": str(agent.pk),
+                    "opening_date": day,
+                    "followup_type_id": f"{first} + (b.id % {min(count, 6)})",
+                    "status": "s.status",
+                    "requested_amount": "(100 + floor(random() * 400))::numeric",
+                    "allocated_amount": (
+                        "CASE WHEN s.status = 'accepted' THEN 150::numeric ELSE NULL END"
+                    ),
+                    "payment_date": (f"CASE WHEN s.status = 'accepted' THEN {day} ELSE NULL END"),
+                    "is_financial": "true",
+                    "is_complete": "true",
+                    "created_at": "now()",
+                    "updated_at": "now()",
+                },
+                f'FROM "{Beneficiary._meta.db_table}" b '
+                f"CROSS JOIN LATERAL (SELECT {status} AS status, b.id AS bid) s "
+                "WHERE random() < 0.67",
+            )
+        )
+        for model in (Beneficiary, Followup, HelpRequest):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return time.monotonic() - started
+
+
+def time_requests(client: Any, path: str, params: dict[str, str], count: int) -> list[float]:
+    samples = []
+    client.get(path, params)  # warm-up
+    deadline = time.monotonic() + 60
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.get(path, params)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+        if time.monotonic() > deadline:
+            break
+    return samples
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from tenants import national_statistics as stats
+    from tenants.models import NationalApiToken, StatisticsSnapshot
+    from tenants.national_api.views import PAGE_SIZE
+    from tenants.provisioning import ManagerData, StructureData, provision_structure
+
+    call_command("migrate_schemas", shared=True, verbosity=0)
+    facts: dict[str, Any] = {}
+    started = time.monotonic()
+    structures = []
+    for index in range(args.structures):
+        slug = f"bench-{index:03d}"
+        structure, _ = provision_structure(
+            StructureData(
+                slug=slug,
+                name=f"CCAS Bench {index:03d}",
+                kind="ccas",
+                address="1 place de la Mairie",
+                insee_code="71014",
+                sirets=[f"2171{index:010d}"],
+            ),
+            ManagerData(f"manager@{slug}.test", "Manon", "Bench"),
+            send_invitation=False,
+        )
+        structures.append(structure)
+    facts["provision_s"] = time.monotonic() - started
+    started = time.monotonic()
+    for index, structure in enumerate(structures):
+        seconds = fill(structure, args.beneficiaries, index)
+        logger.info("Filled %s in %.1f s", structure.slug, seconds)
+    facts["fill_s"] = time.monotonic() - started
+
+    from django.utils import timezone
+
+    end = stats.month_start(timezone.localdate())
+    start = stats.add_months(end, 1 - MONTHS)
+    refreshes = []
+    for _ in range(args.refreshes):
+        report = stats.refresh(start, end)
+        refreshes.append(report.seconds)
+        publish_started = time.monotonic()
+        stats.publish(start, end)
+        facts["publish_s"] = time.monotonic() - publish_started
+        logger.info(
+            "Refresh %.1f s, of which publication %.1f s", report.seconds, facts["publish_s"]
+        )
+    facts["refresh_s"] = refreshes
+    facts["snapshot_rows"] = StatisticsSnapshot.objects.count()
+    facts["suppressed_share"] = (
+        StatisticsSnapshot.objects.filter(suppressed=True).count() / facts["snapshot_rows"]
+    )
+
+    _, secret = NationalApiToken.issue("benchmark")
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    period = {"debut": f"{stats.add_months(end, -11):%Y-%m}", "fin": f"{end:%Y-%m}"}
+    base = "/api/nationale/statistiques/"
+    facts["api"] = {
+        "national totals, 12 months": time_requests(client, base, period, args.requests),
+        "one structure, 12 months": time_requests(
+            client,
+            base + f"structures/{structures[len(structures) // 2].slug}/",
+            period,
+            args.requests,
+        ),
+        "structure list, first page, 12 months": time_requests(
+            client, base + "structures/", period, max(20, args.requests // 5)
+        ),
+    }
+    facts["api_bytes"] = len(client.get(base + "structures/", period).content)
+    facts["page_size"] = min(args.structures, PAGE_SIZE)
+    return facts
+
+
+def section(args: argparse.Namespace, command: str, facts: dict[str, Any]) -> str:
+    rows = "\n".join(
+        f"| {name} | {len(samples)} | {statistics.median(samples):.1f} | {p95(samples):.1f} |"
+        for name, samples in facts["api"].items()
+    )
+    refresh = ", ".join(f"{seconds:.1f} s" for seconds in facts["refresh_s"])
+    per_structure = statistics.median(facts["refresh_s"]) / args.structures
+    return f"""{SECTION_TITLE}
+
+`benchmarks/national_statistics.py` provisions {args.structures} structures in a scratch
+database, fills each with {args.beneficiaries:,} files over {MONTHS} months (about 3 interviews
+per file, each with one follow-up type, and an aid request for two files in three, random
+medium and status), then times `refresh_national_statistics` over those {MONTHS} months and
+the national API, called in process through the middleware, the token check and DRF (no
+network, so a server adds its own overhead). Target: national API p95 under
+{TARGET_P95_MS:.0f} ms at 50 structures of 20,000 files.
+
+Command, from the repository root:
+
+    {command}
+
+Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU, PostgreSQL on
+the same machine. Data load: provisioning {facts["provision_s"]:.0f} s, inserts
+{facts["fill_s"]:.0f} s.
+
+Snapshot refresh ({MONTHS} months, every structure, then publication with suppression): {refresh}
+(about {per_structure:.2f} s per structure); {facts["snapshot_rows"]:,} snapshot rows, of
+which {facts["suppressed_share"]:.0%} suppressed.
+
+| request | requests | median (ms) | p95 (ms) |
+| --- | --- | --- | --- |
+{rows}
+
+A page of the structure list ({facts["page_size"]} structures) returns
+{facts["api_bytes"] / 1024:.0f} KiB. The API reads the published snapshot only, so its latency
+depends on the number of structures and months in the response, not on the number of files.
+The refresh runs each structure's aggregate queries once, so it grows with the number of
+structures and with their files.
+"""
+
+
+def write_docs(text: str) -> None:
+    """Replace this benchmark's section of docs/benchmarks.md, kept as the file's last one."""
+    current = DOCS_FILE.read_text(encoding="utf-8") if DOCS_FILE.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    current = pattern.sub("", current)
+    DOCS_FILE.write_text(current.rstrip() + "\n\n" + text.rstrip() + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--structures", type=int, default=50)
+    parser.add_argument("--beneficiaries", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=200, help="API calls per kind")
+    parser.add_argument("--refreshes", type=int, default=2, help="runs of the refresh")
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    if not 1 <= args.structures <= MAX_STRUCTURES:
+        sys.exit(f"--structures must be between 1 and {MAX_STRUCTURES}")
+    if not 1 <= args.beneficiaries <= MAX_BENEFICIARIES:
+        sys.exit(f"--beneficiaries must be between 1 and {MAX_BENEFICIARIES}")
+    if not 1 <= args.requests <= MAX_REQUESTS or not 1 <= args.refreshes <= 5:
+        sys.exit(f"--requests: 1 to {MAX_REQUESTS}; --refreshes: 1 to 5")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("tenants").setLevel(logging.WARNING)
+
+    sys.path.insert(0, str(REPO_ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "src.settings")
+    os.environ.setdefault("DJANGO_ENV", "development")
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    url = server_url()
+    name = f"suivi_social_bench_national_{secrets.token_hex(4)}"
+    with scratch_database(url, name) as database_url:
+        os.environ["DATABASE_URL"] = database_url
+        facts = run(args)
+    command = (
+        "DJANGO_ENV=development .venv/bin/python benchmarks/national_statistics.py "
+        f"--structures {args.structures} --beneficiaries {args.beneficiaries}"
+    )
+    text = section(args, command, facts)
+    print(text)
+    if not args.no_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()
