@@ -8,6 +8,7 @@ migration builds a fresh template on first use and drops the stale one.
 
 import hashlib
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from tenants.models import Domain, Structure
 logger = logging.getLogger(__name__)
 
 TEMPLATE_PREFIX = "_template_"
+SPARE_PREFIX = "_spare_"
 # Any fixed number works: it only has to be the same for every process of the platform.
 _TEMPLATE_LOCK_ID = 804_221
 _CLONE_LOCK_ID = 804_222
@@ -104,6 +106,49 @@ def _build_template_schema(name: str) -> None:
     logger.info("Built template schema %s in %.2f s", name, time.monotonic() - started)
 
 
+def _spare_prefix(template: str) -> str:
+    return f"{SPARE_PREFIX}{template.removeprefix(TEMPLATE_PREFIX)}_"
+
+
+def _take_spare_schema(template: str) -> str | None:
+    """Return a spare copy of ``template``, if one is ready; the caller holds the clone lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s) "
+            "ORDER BY nspname LIMIT 1",
+            [_spare_prefix(template)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def prepare_spare_schemas(count: int) -> int:
+    """Clone the template ahead of time so that provisioning only renames a schema.
+
+    Keeps ``count`` spares of the current template, drops those of stale templates, and
+    returns how many were created. Run at deployment and after provisioning, outside requests.
+    """
+    template = ensure_template_schema()
+    prefix = _spare_prefix(template)
+    created = 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_LOCK_ID])
+            cursor.execute(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [SPARE_PREFIX]
+            )
+            spares = [name for (name,) in cursor.fetchall()]
+            for stale in [name for name in spares if not name.startswith(prefix)]:
+                cursor.execute(f'DROP SCHEMA "{stale}" CASCADE')
+        ready = [name for name in spares if name.startswith(prefix)]
+        for _ in range(count - len(ready)):
+            CloneSchema().clone_schema(template, f"{prefix}{secrets.token_hex(4)}", "DATA")
+            created += 1
+    connection.set_schema_to_public()
+    logger.info("Prepared %s spare schemas", created)
+    return created
+
+
 def schema_name_for(slug: str) -> str:
     return slug.replace("-", "_")
 
@@ -137,7 +182,13 @@ def provision_structure(
         # clones at once would collide on them, so they take turns.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_LOCK_ID])
-        CloneSchema().clone_schema(template, structure.schema_name, "DATA")
+        spare = _take_spare_schema(template)
+        if spare:
+            # A spare copy of the template, made ahead of time: renaming it is instant.
+            with connection.cursor() as cursor:
+                cursor.execute(f'ALTER SCHEMA "{spare}" RENAME TO "{structure.schema_name}"')
+        else:
+            CloneSchema().clone_schema(template, structure.schema_name, "DATA")
         _in_structure(structure, actor, manager, seed=True, send_invitation=send_invitation)
         structure.status = Structure.Status.ACTIVE
         structure.save(update_fields=["status"])

@@ -8,7 +8,12 @@ from django_tenants.utils import schema_exists, tenant_context
 from core.enums import DEFAULT_FOLLOWUP_TYPES, Role
 from core.models import Agent, FollowupType
 from tenants.models import DirectoryEntry, Domain, NationalUser, Structure
-from tenants.provisioning import ManagerData, StructureData, provision_structure
+from tenants.provisioning import (
+    ManagerData,
+    StructureData,
+    prepare_spare_schemas,
+    provision_structure,
+)
 from tests.conftest import BACKEND_PATH
 from tests.helpers import page_text
 
@@ -183,3 +188,27 @@ def test_reserved_slug_is_refused(db, slug):
 
     assert schema_exists("public")
     assert not Structure.objects.filter(slug=slug).exists()
+
+
+def test_provisioning_renames_a_spare_schema(db):
+    prepare_spare_schemas(1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, '_spare_')")
+        assert cursor.fetchone()[0] == 1
+
+    structure, _ = provision_structure(structure_data(), MANAGER)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, '_spare_')")
+        assert cursor.fetchone()[0] == 0
+    with tenant_context(structure):
+        assert Agent.objects.get().email == "chef@gamma.test"
+        assert FollowupType.objects.count() == len(DEFAULT_FOLLOWUP_TYPES)
+
+
+def test_spare_schemas_are_kept_at_count(db):
+    created_first = prepare_spare_schemas(2)
+    created_again = prepare_spare_schemas(2)
+
+    assert created_first == 2
+    assert created_again == 0
