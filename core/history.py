@@ -51,8 +51,8 @@ _MODELS: dict[str, type[models.Model]] = {
     "comment": Comment,
     "document": Document,
 }
-# Texts whose readers the role matrix restricts: the history says that they changed, never
-# what they say, since every agent who opens the file reads the history.
+# Texts whose readers the role matrix restricts. Every agent who opens the file reads the
+# history, so it shows that these texts changed, never their content.
 _TEXTS_NOT_SHOWN = {"synthesis", "private_synthesis", "content"}
 # Aid-request fields that roles without access to protected data never see.
 PROTECTED_HELP_REQUEST_FIELDS = {
@@ -68,7 +68,7 @@ PROTECTED_HELP_REQUEST_FIELDS = {
     "instructor_organisation",
     "refusal_reason",
 }
-# Keys that repeat what the row already tells.
+# Keys that repeat information the row already shows.
 _KEYS_NOT_SHOWN = {"beneficiary", "followup", "help_request", "author"}
 
 

@@ -89,11 +89,11 @@ class BeneficiaryFilterForm(DsfrBaseForm):
     ordre = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
 
     def clean_recherche(self) -> str:
-        # Nobody types more; a longer query is cut rather than ignored.
+        # A longer query is cut to this length rather than ignored.
         return self.cleaned_data["recherche"][:MAX_QUERY_LENGTH]
 
     def apply(self, files: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
-        """Return ``files`` filtered and sorted as the form asks; invalid values are ignored."""
+        """Return ``files`` filtered and sorted by the form's values; invalid values are ignored."""
         values = self.cleaned_data if self.is_valid() else {}
         status = values.get("statut")
         files = files.filter(status=status) if status else files.exclude(status="archived")

@@ -5,7 +5,7 @@ from django.shortcuts import render
 
 
 class MethodNotAllowedPageMiddleware:
-    """Give the empty 405 answers of Django's method decorators a French page."""
+    """Replace the empty 405 responses of Django's method decorators with a French page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -20,8 +20,10 @@ class MethodNotAllowedPageMiddleware:
 
 
 class NulByteMiddleware:
-    """Answer 400 with a French page when a parameter holds a NUL byte, which PostgreSQL text
-    columns refuse: no form or filter has a use for one."""
+    """Return 400 with a French page when a parameter contains a NUL byte.
+
+    PostgreSQL text columns reject NUL bytes, and no form or filter has a use for one.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,7 +1,7 @@
 """Endpoints of the structure's API.
 
 Each endpoint reads ``core.access`` for what the agent may reach and ``core.roles`` for what
-they may do, as the web pages do; a refused action and a missing object both answer 404.
+they may do, as the web pages do; a forbidden action and a missing object both return 404.
 Writes go through the web forms' checks and the services, so the rules and the audit trail
 are those of the interface.
 """

@@ -13,7 +13,7 @@ from core.enums import (
 
 
 class Accompaniment(models.Model):
-    """What interviews and aid requests share: the file, the author, the two syntheses."""
+    """Fields shared by interviews and aid requests: the file, the author, the two syntheses."""
 
     beneficiary = models.ForeignKey(
         "core.Beneficiary", on_delete=models.CASCADE, related_name="%(class)ss"

@@ -24,8 +24,11 @@ SESSION_DECISIONS = {
 
 
 def _check_closed_session(stored: HelpRequest, values: dict[str, Any]) -> None:
-    """Refuse to change what a closed commission session decided; allow the legal next steps
-    (an appeal reopens a refusal; payment and end of support follow a grant)."""
+    """Raise ValidationError on a change to what a closed commission session decided.
+
+    The legal next steps stay open: an appeal reopens a refusal, and payment and end of
+    support follow a grant.
+    """
     committee = stored.committee
     if committee is None or committee.status != "closed":
         return
@@ -74,8 +77,8 @@ def _save_item(
         getattr(item, name).set(related)
     after = {**audit.snapshot(item), **_relations_snapshot(item, relations)}
     changes = after if creating else audit.diff(before, after)
-    # The private synthesis belongs to its author: the trail notes that it changed, not what
-    # it says, since the trail is readable by others.
+    # The private synthesis belongs to its author. Other agents read the trail, so it records
+    # that the text changed, not its content.
     if changes.get("private_synthesis"):
         changes["private_synthesis"] = (
             "(texte privé)" if creating else ["(texte privé)", "(texte privé modifié)"]
@@ -183,8 +186,8 @@ def _check_dates(values: dict[str, Any], errors: dict[str, str]) -> None:
         )
 
 
-# What a closed commission session decided: changing it would contradict its minutes and the
-# letter sent to the person.
+# Fields decided by a commission session. Once the session is closed, a change would contradict
+# its minutes and the letter sent to the person.
 DECISION_FIELDS = ("allocated_amount", "committee_date", "decision_date", "refusal_reason")
 
 

@@ -63,9 +63,12 @@ def session_requests(committee: Committee) -> QuerySet[HelpRequest]:
 
 
 def eligible_requests(committee: Committee) -> QuerySet[HelpRequest]:
-    """Return the requests that can be put on the session: complete, instructed by the structure, in
-    instruction or adjourned, and either on no session yet or on an earlier, closed one (an
-    adjourned request, or a refused one reopened after an appeal)."""
+    """Return the requests that can be put on the session.
+
+    They are complete, instructed by the structure, in instruction or adjourned, and on no
+    session yet or on an earlier closed one. The latter covers an adjourned request and a
+    refused one reopened after an appeal.
+    """
     return (
         HelpRequest.objects.filter(
             status__in=[HelpRequestStatus.INVESTIGATION_ONGOING, HelpRequestStatus.ADJOURNED],

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def types_with_usage() -> QuerySet[FollowupType]:
-    """The catalogue, each type annotated with ``in_use``."""
+    """Return the catalogue, each type annotated with ``in_use``."""
     return FollowupType.objects.annotate(
         in_use=Exists(Followup.followup_types.through.objects.filter(followuptype=OuterRef("pk")))
         | Exists(HelpRequest.objects.filter(followup_type=OuterRef("pk")))

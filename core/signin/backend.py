@@ -175,7 +175,7 @@ class ProConnectBackend(OIDCAuthenticationBackend):
 
 
 def callback_url() -> str:
-    """The single redirect URI registered at the provider, on the public domain."""
+    """Return the single redirect URI registered at the provider, on the public domain."""
     from tenants.models import public_url
 
     return public_url("/oidc/callback/")

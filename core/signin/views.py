@@ -1,7 +1,7 @@
 """Sign-in and sign-out through ProConnect, for agents (structure hosts) and the national team
 (public host).
 
-The provider knows one redirect URI, on the public domain. The ``state`` sent to it starts
+The provider has one registered redirect URI, on the public domain. The ``state`` sent to it starts
 with the structure's slug, so the public callback can send the browser back to the structure
 where the sign-in started; that structure's session then checks the state and the nonce.
 """
@@ -158,7 +158,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _failure(request, error.reason)
     except SignInRefused as refusal:
         logger.warning(
-            "Sign-in refused: %s", "deactivated" if refusal.deactivated else "not invited"
+            "Sign-in rejected: %s", "deactivated" if refusal.deactivated else "not invited"
         )
         return _refusal(request, refusal)
 

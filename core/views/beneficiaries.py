@@ -55,7 +55,7 @@ def _form(request: HttpRequest, instance: Beneficiary | None = None, **kwargs) -
         instance=instance,
         can_change_referents=referents_scope is not None,
         full_info=can(request.user, Action.EDIT_FULL_INFO),
-        # An agent who only sees the files they follow must stay among the referents.
+        # An agent who reaches only the files they follow must stay among the referents.
         required_referent=request.user if referents_scope is Scope.REFERENT else None,
         **kwargs,
     )
@@ -149,7 +149,7 @@ def beneficiary_reveal_nir(request: HttpRequest, file_number: str) -> HttpRespon
 
 
 def history_rules(agent: Agent) -> dict[str, object]:
-    """What the change history may show ``agent``, matching what the file's sections show."""
+    """Return what the change history may show ``agent``, as the file's sections do."""
     interview_scope = scope(agent, Action.VIEW_FOLLOWUP)
     return {
         "full_info": can(agent, Action.VIEW_FULL_INFO),

@@ -1,4 +1,4 @@
-"""What the paginated, sortable lists share: sort links and the page context."""
+"""Helpers shared by the paginated, sortable lists: sort links and the page context."""
 
 from collections.abc import Iterable
 from typing import Any

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Make sure a PostgreSQL server answers, and print nothing but errors.
+# Make sure a PostgreSQL server is reachable, and print nothing but errors.
 #
-# Uses the server on 127.0.0.1:5432 when one answers (trust or password in DATABASE_URL).
+# Uses the server on 127.0.0.1:5432 when one is listening (trust or password in DATABASE_URL).
 # Otherwise starts a private cluster under var/postgres with the system's PostgreSQL binaries,
 # listening on 127.0.0.1:5433, and writes its address to var/database-url for the Makefile.
 set -euo pipefail
@@ -15,7 +15,7 @@ fi
 
 bin_dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bin_dir" ]; then
-  echo "No PostgreSQL server answers on 127.0.0.1:5432 and no PostgreSQL binaries were found." >&2
+  echo "No PostgreSQL server is listening on 127.0.0.1:5432 and no PostgreSQL binaries were found." >&2
   echo "Install PostgreSQL 15 or later (Debian: apt-get install postgresql), or set DATABASE_URL." >&2
   exit 1
 fi
