@@ -8,9 +8,8 @@ The server is the one of DATABASE_URL (default postgres://postgres@127.0.0.1:543
 The script creates a scratch database and provisions one structure in it. It inserts N
 synthetic beneficiaries and times the queries of the beneficiary list with and without the
 trigram index. It drops the database at the end, failure or not, so the project's own database
-is never touched. It prints a table and the plans of the kinds over the target, and tries two
-changes on the scratch database: a lower random_page_cost, and an index on the list's sort
-columns. Then it rewrites the "## Search" section of docs/benchmarks.md.
+is never touched. It prints a table and the plans of the kinds over the target, then rewrites
+the "## Search" section of docs/benchmarks.md.
 
 Each kind of query is timed until its queries are done or its time budget is spent
 (--seconds-per-kind, at least 10 queries), so that a slow plan cannot stretch the run.
@@ -64,7 +63,6 @@ DEFAULT_SECONDS_PER_KIND = 10.0
 MIN_QUERIES = 10
 # What-if settings, tried on the scratch database only.
 WHAT_IF_PAGE_COST = 1.1
-SORT_INDEX_NAME = "bench_beneficiary_list_order"
 
 logger = logging.getLogger("benchmarks.search")
 # The 1-minute load average, noted as each kind starts: other programs on the machine slow
@@ -236,25 +234,6 @@ def provision() -> Any:
 # --- Synthetic beneficiaries ---------------------------------------------------------------
 
 
-def search_text_of(beneficiary: Any) -> str:
-    """Return what Beneficiary.save() stores in ``search_text``, with the same functions."""
-    from core.models.beneficiaries import phone_digits
-    from core.text import normalize
-
-    return normalize(
-        " ".join(
-            [
-                beneficiary.usual_name,
-                beneficiary.birth_name,
-                beneficiary.first_names,
-                beneficiary.file_number,
-                phone_digits(beneficiary.phone_1),
-                phone_digits(beneficiary.phone_2),
-            ]
-        )
-    )
-
-
 @dataclass
 class Person:
     """One inserted file as an agent would know it, to draw the queries from."""
@@ -354,7 +333,7 @@ class People:
             accommodation_mode=rng.choice(AccommodationMode.values),
             created_by=author,
         )
-        beneficiary.search_text = search_text_of(beneficiary)
+        beneficiary.refresh_search_keys()
         return beneficiary
 
 
@@ -443,14 +422,14 @@ def insert_people(count: int) -> tuple[list[Person], InsertTimes]:
 
 
 def check_search_text(sample: int = 20) -> None:
-    """Save a few files through the model: search_text must not change."""
+    """Save a few files through the model: search_text and city_key must not change."""
     from core.models import Beneficiary
 
     for beneficiary in Beneficiary.objects.order_by("?")[:sample]:
-        stored = beneficiary.search_text
+        stored = beneficiary.search_text, beneficiary.city_key
         beneficiary.save(update_fields=["search_text"])
-        beneficiary.refresh_from_db(fields=["search_text"])
-        assert beneficiary.search_text == stored, (stored, beneficiary.search_text)
+        beneficiary.refresh_from_db(fields=["search_text", "city_key"])
+        assert (beneficiary.search_text, beneficiary.city_key) == stored, stored
 
 
 # --- Queries -------------------------------------------------------------------------------
@@ -564,21 +543,11 @@ def kinds(persons: Sequence[Person], count: int) -> list[Kind]:
 
 def fetch_page(agent: Any, params: dict[str, str]) -> tuple[int, list[Any]]:
     """Fetch the first page as beneficiary_list does: the filters, the count and 20 files."""
-    from django.conf import settings
-    from django.core.paginator import Paginator
-    from django.db.models import Prefetch
+    from core.search import BeneficiaryFilterForm, listed_files
+    from core.views.listing import paginate
 
-    from core.access import beneficiaries_for
-    from core.models import Agent
-    from core.roles import Action
-    from core.search import BeneficiaryFilterForm
-
-    files = BeneficiaryFilterForm(params).apply(beneficiaries_for(agent, Action.LIST_BENEFICIARIES))
-    files = files.prefetch_related(
-        Prefetch("referents", queryset=Agent.objects.order_by("last_name", "id")),
-        "followup_types",
-    )
-    page = Paginator(files, settings.BENEFICIARIES_PER_PAGE).get_page(1)
+    filters = BeneficiaryFilterForm(params)
+    page = paginate(listed_files(agent, filters), 1, single_pass=bool(filters.query))
     return page.paginator.count, list(page.object_list)
 
 
@@ -633,6 +602,11 @@ def statement_name(sql_text: str) -> str:
     return "page"
 
 
+def counting_statement(statements: Sequence[Statement]) -> str:
+    """The name of the statement that visits every matching file: a search counts in its page."""
+    return "count" if any(name == "count" for name, *_ in statements) else "page"
+
+
 def statements_of(agent: Any, query: Query) -> list[Statement]:
     """Run ``query`` once more, keeping the time of each statement."""
     from django.db import connection
@@ -663,10 +637,11 @@ def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def planner_costs(statements: Sequence[Statement]) -> dict[str, Any]:
-    """Return the planner's cost of the count statement, and its cost without seq scans."""
+    """Return the planner's cost of the statement that filters every file (the separate count,
+    or the page when it carries the count), and its cost without seq scans."""
     from django.db import connection, transaction
 
-    _, text, params, _ = next(s for s in statements if s[0] == "count")
+    _, text, params, _ = next(s for s in statements if s[0] == counting_statement(statements))
 
     def plan(cursor: Any) -> dict[str, Any]:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {text}", params)
@@ -771,39 +746,6 @@ def timings_of(statements: Sequence[Statement]) -> list[tuple[str, float]]:
     return [(name, ms) for name, _, _, ms in statements]
 
 
-def what_if_page_cost(agent: Any, kind: Kind, before: Timing, budget_s: float) -> WhatIf:
-    """Time ``kind`` again with a lower random_page_cost, in one transaction."""
-    from django.db import connection, transaction
-
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL random_page_cost = {WHAT_IF_PAGE_COST}")
-        after = measure(agent, kind, budget_s)
-        statements = statements_of(agent, after.slowest)
-    change = f"random_page_cost = {WHAT_IF_PAGE_COST}"
-    return WhatIf(change, kind, before, after, timings_of(statements))
-
-
-def what_if_sort_index(
-    agent: Any, kinds_over: Sequence[tuple[Kind, Timing]], budget_s: float
-) -> list[WhatIf]:
-    """Time ``kinds_over`` again with a B-tree index on the list's sort columns."""
-    from core.search import SORTS
-
-    columns = ", ".join(SORTS["nom"])
-    execute(f"CREATE INDEX {SORT_INDEX_NAME} ON core_beneficiary ({columns})")
-    try:
-        what_ifs = []
-        for kind, before in kinds_over:
-            after = measure(agent, kind, budget_s)
-            statements = statements_of(agent, after.slowest)
-            change = f"index on ({columns})"
-            what_ifs.append(WhatIf(change, kind, before, after, timings_of(statements)))
-        return what_ifs
-    finally:
-        execute(f"DROP INDEX {SORT_INDEX_NAME}")
-
-
 def run(count: int, queries: int, budget_s: float) -> Run:
     from django.db import connection
 
@@ -839,38 +781,7 @@ def run(count: int, queries: int, budget_s: float) -> Run:
         if kind.is_search:
             costs[kind.key] = planner_costs(statements[kind.key])
 
-    what_ifs = []
-    # The lower page cost only matters to the searches that did not use the index.
-    sequential = [
-        kind
-        for kind in over
-        if kind.is_search
-        and "Seq Scan"
-        in (scan_of(plans["with the index"][kind.key]["count"]) or {}).get("node", "")
-    ]
-    for kind in sequential:
-        what_if = what_if_page_cost(agent, kind, with_index[kind.key], budget_s)
-        what_ifs.append(what_if)
-        logger.info("What if %s, %s: p95 %.1f ms", what_if.change, kind.title, what_if.after.p95_ms)
-    lists_over = [(kind, with_index[kind.key]) for kind in over if not kind.is_search]
-    if lists_over:
-        for what_if in what_if_sort_index(agent, lists_over, budget_s):
-            what_ifs.append(what_if)
-            logger.info(
-                "What if %s, %s: p95 %.1f ms",
-                what_if.change,
-                what_if.kind.title,
-                what_if.after.p95_ms,
-            )
-    for what_if in what_ifs:
-        if what_if.change.startswith("random_page_cost"):
-            from django.db import transaction
-
-            with transaction.atomic():
-                execute(f"SET LOCAL random_page_cost = {WHAT_IF_PAGE_COST}")
-                statements_now = statements_of(agent, what_if.after.slowest)
-                key = f"with the index, random_page_cost = {WHAT_IF_PAGE_COST}"
-                plans[key][what_if.kind.key] = explain(statements_now)
+    what_ifs: list[WhatIf] = []
 
     definition = index_definition()
     schema = connection.ops.quote_name(connection.schema_name)
@@ -1067,15 +978,16 @@ def verdict(result: Run) -> str:
 
 METHOD = """\
 `benchmarks/search.py` times the beneficiary list of one structure holding N files, with the
-queries the application runs: `BeneficiaryFilterForm(...).apply()` on
-`core.access.beneficiaries_for(agent, Action.LIST_BENEFICIARIES)`, the prefetch of referents
-and follow-up types of `beneficiary_list`, and Django's `Paginator` for the first page of 20,
-count included. Each sample is the wall time of that whole page fetch, from the form to the
-last prefetch, for a manager (who sees every file).
+queries the application runs: `core.search.listed_files()` (the list's filters on the files
+the agent may list, with the prefetch of referents and follow-up types) and
+`core.views.listing.paginate()` for the first page of 20, count included. A search takes the
+total from the page query (`COUNT(*) OVER ()`); the list and the city filter count apart.
+Each sample is the wall time of that whole page fetch, from the form to the last prefetch, for
+a manager (who sees every file).
 
 The structure is provisioned with `provision_structure()` for Autun (INSEE 71014) in a scratch
 database of its own, dropped at the end. The files are inserted with `bulk_create` in batches of
-5,000, `search_text` computed by the same `normalize()` and `phone_digits()` as
+5,000, `search_text` and `city_key` computed by `refresh_search_keys()`, as
 `Beneficiary.save()` (checked by saving a sample again), then `ANALYZE`. They are synthetic and
 seeded: Faker `fr_FR` first names (12 % with a second one) and last names, a birth name for 40 %
 of the women, birth dates from 18 to 95 years, 55 % living in Autun and the others in the 150
@@ -1095,10 +1007,7 @@ then the queries are timed one by one until all are done or the kind's time budg
 percentile is the slowest one. Then the trigram index `beneficiary_search_trgm` is dropped, the
 same queries are timed again and the index is created again. "found" counts the queries whose
 file (same name, or that phone number) is on the first page; "matches" is the paginator's
-count. For the kinds over the target, the script prints the plans of the slowest query. It
-then times two changes on the scratch database: a lower `random_page_cost` for the searches
-that did not use the trigram index, and an index on the list's sort columns for the list and
-the city filter."""
+count. For the kinds over the target, the script prints the plans of the slowest query."""
 
 
 def figures(result: Run, facts: dict[str, str], command: str) -> list[str]:
@@ -1220,13 +1129,11 @@ def findings(result: Run) -> list[str]:
         )
         statements = dict(by_key["f"].statements)
         paragraphs.append(
-            "**The city filter is computed on every row.** `city__unaccent__iexact` becomes "
-            "`UPPER(UNACCENT(city)) = UPPER(UNACCENT(%s))`, evaluated for each file by the count "
-            f"and again by the page query (count {statements.get('count', 0):.0f} ms, page "
+            "**The city filter is over the target.** It compares `city_key`, the normalised "
+            "city kept by `Beneficiary.save()`, through the index `beneficiary_city_order` "
+            f"(count {statements.get('count', 0):.0f} ms, page "
             f"{statements.get('page', 0):.0f} ms for the slowest city, "
-            f"{by_key['f'].with_index.slowest.label}){estimate}. No index can serve it: "
-            "`unaccent()` is STABLE, not IMMUTABLE, so it cannot appear in an index expression, "
-            "and the planner has no statistics on the expression."
+            f"{by_key['f'].with_index.slowest.label}){estimate}: see its plan below."
         )
     typo_result = by_key.get("b")
     if typo_result and typo_result.with_index.missed and result.typo_similarities:

@@ -4,13 +4,15 @@ from datetime import date
 
 from django import forms
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import FloatField, Q, QuerySet, Value
+from django.db.models import FloatField, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
+from core.access import beneficiaries_for
 from core.enums import AGE_BRACKETS, BeneficiaryStatus
 from core.models import Agent, Beneficiary, FollowupType
 from core.models.beneficiaries import phone_digits
+from core.roles import Action
 from core.text import normalize
 
 # Tokens shorter than this are matched as substrings only: trigrams of one or two letters
@@ -92,6 +94,11 @@ class BeneficiaryFilterForm(DsfrBaseForm):
         # A longer query is cut to this length rather than ignored.
         return self.cleaned_data["recherche"][:MAX_QUERY_LENGTH]
 
+    @property
+    def query(self) -> str:
+        """The search words, or "" when none was typed or the form is invalid."""
+        return self.cleaned_data.get("recherche", "") if self.is_valid() else ""
+
     def apply(self, files: QuerySet[Beneficiary]) -> QuerySet[Beneficiary]:
         """Return ``files`` filtered and sorted by the form's values; invalid values are ignored."""
         values = self.cleaned_data if self.is_valid() else {}
@@ -102,7 +109,7 @@ class BeneficiaryFilterForm(DsfrBaseForm):
         if values.get("age"):
             files = files.filter(_age_bracket_filter(values["age"], timezone.localdate()))
         if values.get("ville"):
-            files = files.filter(city__unaccent__iexact=values["ville"].strip())
+            files = files.filter(city_key=normalize(values["ville"]))
         if values.get("accompagnement"):
             files = files.filter(followup_types=values["accompagnement"])
         if values.get("recherche"):
@@ -117,6 +124,15 @@ class BeneficiaryFilterForm(DsfrBaseForm):
         if values.get("ordre") == "desc":
             return [field[1:] if field.startswith("-") else f"-{field}" for field in fields]
         return fields
+
+
+def listed_files(agent: Agent, filters: BeneficiaryFilterForm) -> QuerySet[Beneficiary]:
+    """The files ``agent`` may list, filtered and sorted by ``filters``, with their rows' data."""
+    files = filters.apply(beneficiaries_for(agent, Action.LIST_BENEFICIARIES))
+    return files.prefetch_related(
+        Prefetch("referents", queryset=Agent.objects.order_by("last_name", "id")),
+        "followup_types",
+    )
 
 
 def _age_bracket_filter(code: str, today: date) -> Q:

@@ -209,6 +209,8 @@ class Beneficiary(models.Model):
 
     # Lower-case, accent-free names and file number, kept by save() for the trigram index.
     search_text = models.TextField(editable=False, default="")
+    # The city in the same form, kept by save() for the list's city filter and its index.
+    city_key = models.CharField(max_length=150, editable=False, default="")
     created_by = models.ForeignKey(
         "core.Agent",
         verbose_name="créé par",
@@ -231,28 +233,32 @@ class Beneficiary(models.Model):
                 fields=["usual_name", "birth_name", "first_names", "id"],
                 name="beneficiary_name_order",
             ),
+            # The city filter, then the default order within one city.
+            models.Index(
+                fields=["city_key", "usual_name", "birth_name", "first_names", "id"],
+                name="beneficiary_city_order",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        self.search_text = normalize(
-            " ".join(
-                [
-                    self.usual_name,
-                    self.birth_name,
-                    self.first_names,
-                    self.file_number,
-                    phone_digits(self.phone_1),
-                    phone_digits(self.phone_2),
-                ]
-            )
-        )
+        self.refresh_search_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text"}
+            kwargs["update_fields"] = {*update_fields, "search_text", "city_key"}
         super().save(*args, **kwargs)
+
+    def refresh_search_keys(self) -> None:
+        """Compute ``search_text`` and ``city_key`` from the fields they are made of.
+
+        save() calls it; a bulk insert, which bypasses save(), calls it on each file.
+        """
+        parts = [self.usual_name, self.birth_name, self.first_names, self.file_number]
+        parts += [phone_digits(self.phone_1), phone_digits(self.phone_2)]
+        self.search_text = normalize(" ".join(parts))
+        self.city_key = normalize(self.city)
 
     @property
     def last_name(self) -> str:

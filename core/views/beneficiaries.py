@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from core.history import present
 from core.models import Agent, AuditEvent, Beneficiary, Consultation, Relative
 from core.nir import format_nir, mask_nir
 from core.roles import Action, Scope, can, scope
-from core.search import SORTS, BeneficiaryFilterForm
+from core.search import SORTS, BeneficiaryFilterForm, listed_files
 from core.services.beneficiaries import (
     ConcurrentUpdate,
     create_beneficiary,
@@ -31,16 +30,11 @@ CONSULTATIONS_SHOWN = 50
 @agent_required(Action.LIST_BENEFICIARIES)
 def beneficiary_list(request: HttpRequest) -> HttpResponse:
     filters = BeneficiaryFilterForm(request.GET)
-    files = filters.apply(beneficiaries_for(request.user, Action.LIST_BENEFICIARIES))
-    files = files.prefetch_related(
-        Prefetch("referents", queryset=Agent.objects.order_by("last_name", "id")),
-        "followup_types",
-    )
-
+    files = listed_files(request.user, filters)
     context = {
-        **page_context(request, files),
+        **page_context(request, files, single_pass=bool(filters.query)),
         "filters": filters,
-        "query": filters.cleaned_data.get("recherche", "") if filters.is_valid() else "",
+        "query": filters.query,
         "sort_links": sort_links(request, SORTS),
         "can_create": can(request.user, Action.CREATE_BENEFICIARY),
         "nav": "beneficiaries",

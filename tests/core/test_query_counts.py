@@ -12,6 +12,8 @@ from core.models import FollowupType, Relative
 from core.services.beneficiaries import create_beneficiary
 
 LIST_QUERIES = 12
+# A search takes its total from the page query (COUNT(*) OVER ()) instead of a second pass.
+SEARCH_QUERIES = LIST_QUERIES - 1
 FILE_QUERIES = 18
 
 
@@ -43,7 +45,15 @@ def test_list_page_query_count(alpha):
     client.get("/beneficiaires/")
 
     assert count_queries(client, "/beneficiaires/") == LIST_QUERIES
-    assert count_queries(client, "/beneficiaires/?recherche=durand&ville=autun") == LIST_QUERIES
+    assert count_queries(client, "/beneficiaires/?ville=autun") == LIST_QUERIES
+
+
+def test_search_page_counts_in_the_page_query(alpha):
+    fill(alpha, 25)
+    client = alpha.client("manager")
+    client.get("/beneficiaires/?recherche=durand")
+
+    assert count_queries(client, "/beneficiaires/?recherche=durand&ville=autun") == SEARCH_QUERIES
 
 
 def test_file_page_query_count(alpha):
@@ -60,3 +70,11 @@ def test_file_page_query_count(alpha):
     client.get(f"/beneficiaires/{target.file_number}/")
 
     assert count_queries(client, f"/beneficiaires/{target.file_number}/") == FILE_QUERIES
+
+
+def test_search_without_results_runs_one_query_for_the_page(alpha):
+    fill(alpha, 3)
+    client = alpha.client("manager")
+    client.get("/beneficiaires/?recherche=durand")
+
+    assert count_queries(client, "/beneficiaires/?recherche=zzzzqqqq") == SEARCH_QUERIES - 2

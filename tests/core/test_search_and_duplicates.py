@@ -93,6 +93,56 @@ def test_filters_by_status_referent_city_and_followup_type(alpha):
     assert "Domiciliation" in by_type
 
 
+def test_city_filter_ignores_accents_case_and_hyphens(alpha):
+    make_file(alpha, first_names="A", usual_name="Stephanois", city="Saint-Étienne")
+    make_file(alpha, first_names="B", usual_name="Lyonnais", city="Lyon")
+    client = alpha.client("manager")
+
+    listed = names_listed(client.get("/beneficiaires/", {"ville": " saint etienne "}))
+
+    assert "STEPHANOIS" in listed
+    assert "LYONNAIS" not in listed
+
+
+def test_city_filter_follows_a_changed_city(alpha):
+    moved = make_file(alpha, first_names="A", usual_name="Demenage", city="Autun")
+    with tenant_context(alpha.structure):
+        moved.city = "Beaune"
+        moved.save(update_fields=["city"])
+    client = alpha.client("manager")
+
+    assert "DEMENAGE" in names_listed(client.get("/beneficiaires/", {"ville": "beaune"}))
+    assert "DEMENAGE" not in names_listed(client.get("/beneficiaires/", {"ville": "autun"}))
+
+
+def test_search_results_paginate_with_their_total(alpha, settings):
+    settings.BENEFICIARIES_PER_PAGE = 2
+    for index in range(5):
+        make_file(alpha, first_names=f"Prenom{index}", usual_name="Martinez")
+    make_file(alpha, first_names="Autre", usual_name="Personne")
+    client = alpha.client("manager")
+
+    first = client.get("/beneficiaires/", {"recherche": "martinez"})
+    last = client.get("/beneficiaires/", {"recherche": "martinez", "page": "3"})
+    beyond = client.get("/beneficiaires/", {"recherche": "martinez", "page": "9"})
+
+    assert first.context["page"].paginator.count == 5
+    assert first.context["page"].paginator.num_pages == 3
+    assert len(first.context["page"].object_list) == 2
+    assert len(last.context["page"].object_list) == 1
+    assert beyond.context["page"].number == 3
+    assert [file.first_names for file in beyond.context["page"]] == [
+        file.first_names for file in last.context["page"]
+    ]
+
+
+def test_search_without_results_shows_an_empty_page(alpha, eloise):
+    response = alpha.client("manager").get("/beneficiaires/", {"recherche": "zzzzqqqq"})
+
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+
+
 def test_filters_by_age_bracket(alpha):
     today = timezone.localdate()
     make_file(
