@@ -348,3 +348,4 @@ class NotificationKind(models.TextChoices):
     NEW_COMMENT = "new_comment", "Nouveau commentaire"
     DUE_DATE = "due_date", "Échéance atteinte"
     END_OF_SUPPORT = "end_of_support", "Fin de prise en charge"
+    ARCHIVING_SOON = "archiving_soon", "Archivage prochain"

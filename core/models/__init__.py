@@ -10,6 +10,7 @@ from core.models.documents import Document
 from core.models.followup_types import FollowupType
 from core.models.notifications import Notification
 from core.models.relatives import Relative
+from core.models.retention import RetentionPolicy
 
 __all__ = [
     "Agent",
@@ -26,4 +27,5 @@ __all__ = [
     "HelpRequest",
     "Notification",
     "Relative",
+    "RetentionPolicy",
 ]

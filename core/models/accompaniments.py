@@ -115,6 +115,9 @@ class HelpRequest(Accompaniment):
     )
     payment_date = models.DateField("date du paiement", null=True, blank=True)
     end_of_support_date = models.DateField("date de fin de prise en charge", null=True, blank=True)
+    # Set once the request's texts were erased, by archiving its file or by the retention of
+    # refused requests.
+    anonymized_at = models.DateTimeField("anonymisée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "demande d'aide"

@@ -195,6 +195,25 @@ class Beneficiary(models.Model):
 
     additional_information = models.TextField("informations complémentaires", blank=True)
 
+    # Set by archiving, which erases the birth date but keeps its year for the age brackets.
+    birth_year = models.PositiveSmallIntegerField("année de naissance", null=True, blank=True)
+    archived_at = models.DateTimeField("archivé le", null=True, blank=True)
+    # Empty when the retention job archived the file.
+    archived_by = models.ForeignKey(
+        "core.Agent",
+        verbose_name="archivé par",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # "Conservation justifiée": an agent's reason to keep the file past its retention limit.
+    # The retention job leaves the file as it is until this date, included.
+    retention_hold_until = models.DateField(
+        "conservation justifiée jusqu'au", null=True, blank=True
+    )
+    retention_hold_reason = models.TextField("motif de la conservation justifiée", blank=True)
+
     # Follow-up types used by the file's interviews and aid requests, kept by their services
     # so the list can show and filter them without scanning those tables.
     followup_types = models.ManyToManyField(

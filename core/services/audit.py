@@ -9,8 +9,22 @@ from django.db import models
 from core.models import AuditEvent
 from core.nir import mask_nir
 
-# Fields that never go into the trail: derived or bookkeeping values.
-_IGNORED_FIELDS = {"id", "search_text", "created_at", "updated_at", "created_by", "version"}
+# Fields that never go into the trail: derived or bookkeeping values, and those that archiving
+# and retention set, whose services record their own audit rows.
+_IGNORED_FIELDS = {
+    "id",
+    "search_text",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "version",
+    "birth_year",
+    "archived_at",
+    "archived_by",
+    "retention_hold_until",
+    "retention_hold_reason",
+    "anonymized_at",
+}
 
 
 def _serialize(value: Any) -> Any:
