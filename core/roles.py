@@ -62,6 +62,7 @@ class Action(Enum):
     VIEW_CONSULTATIONS = "view_consultations"
     MANAGE_COMMITTEES = "manage_committees"
     MANAGE_API_TOKENS = "manage_api_tokens"
+    HOLD_RETENTION = "hold_retention"
 
 
 M, SW, INS, RA, REF = (
@@ -119,6 +120,9 @@ _MATRIX: dict[Action, tuple[Scope | None, ...]] = {
     Action.VIEW_CONSULTATIONS: (A, None, None, None, None),
     Action.MANAGE_COMMITTEES: (A, A, A, None, None),
     Action.MANAGE_API_TOKENS: (A, None, None, None, None),
+    # Recording a "conservation justifiée" keeps a file past its retention limit. The agents who
+    # follow the file are warned before that limit, so those who change its referents may.
+    Action.HOLD_RETENTION: (A, A, A, None, R),
 }
 _ROLE_COLUMNS = (M, SW, INS, RA, REF)
 

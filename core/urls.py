@@ -120,4 +120,5 @@ urlpatterns = [
     path("", include("core.urls_documents")),
     path("", include("core.urls_exports")),
     path("", include("core.urls_statistics")),
+    path("", include("core.urls_archiving")),
 ]

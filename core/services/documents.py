@@ -395,6 +395,17 @@ def delete_document(actor: Agent, document: Document) -> None:
     logger.info("Document %s deleted by agent %s", document_id, actor.pk)
 
 
+def delete_stored_files_on_commit(documents: Iterable[Document]) -> None:
+    """Delete the stored files of ``documents`` once the current transaction commits; the
+    caller deletes the rows."""
+    schema_name = connection.schema_name
+    for document in documents:
+        storage, stored_name = document.file.storage, document.file.name
+        transaction.on_commit(
+            functools.partial(_delete_stored_file, storage, stored_name, schema_name)
+        )
+
+
 def _delete_stored_file(storage: Any, stored_name: str, schema_name: str) -> None:
     # Both storages build each structure's folder from the connection's schema.
     with schema_context(schema_name):

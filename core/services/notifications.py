@@ -24,7 +24,13 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from core.access import allows
-from core.enums import BeneficiaryStatus, FollowupStatus, HelpRequestStatus, NotificationKind
+from core.enums import (
+    BeneficiaryStatus,
+    FollowupStatus,
+    HelpRequestStatus,
+    NotificationKind,
+    Role,
+)
 from core.models import Agent, Beneficiary, Comment, Document, Followup, HelpRequest, Notification
 from core.roles import Action
 from tenants.models import Structure
@@ -323,6 +329,32 @@ def _save_new(notifications: list[Notification]) -> int:
     new = [n for n in notifications if (n.recipient_id, n.key) not in existing]
     _save(new)
     return len(new)
+
+
+# Retention, detected by the retention job
+
+
+def notify_archiving_soon(beneficiary: Beneficiary, archiving_date: date) -> int:
+    """Warn the file's active referents, or the active managers when it has none, that the
+    retention job will archive it on ``archiving_date``. Returns how many notifications were
+    created: each agent is warned once per date, and a later date is a new warning.
+    """
+    recipients = list(beneficiary.referents.filter(is_active=True))
+    if not recipients:
+        recipients = list(Agent.objects.filter(is_active=True, role=Role.MANAGER))
+    message = (
+        f"Sans nouveau contact, le dossier {_of_person(beneficiary)} sera archivé le "
+        f"{archiving_date:%d/%m/%Y} et ses informations personnelles effacées. Pour le garder, "
+        "enregistrez une conservation justifiée sur le dossier."
+    )
+    url = reverse("core:beneficiary_detail", args=[beneficiary.file_number])
+    key = f"archiving:{beneficiary.pk}:{archiving_date.isoformat()}"
+    return _save_new(
+        [
+            _notification(agent, NotificationKind.ARCHIVING_SOON, beneficiary, message, url, key)
+            for agent in recipients
+        ]
+    )
 
 
 # The daily digest

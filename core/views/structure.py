@@ -3,8 +3,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.forms.retention import RetentionPolicyForm
 from core.forms.structure import CustomTypeForm, StructureDetailsForm
+from core.models import RetentionPolicy
 from core.roles import Action, can
+from core.services.retention import update_policy
 from core.services.structure_settings import (
     TypeInUse,
     add_custom_type,
@@ -27,6 +30,10 @@ def structure_settings(request: HttpRequest) -> HttpResponse:
         },
     )
     custom_type = CustomTypeForm(request.POST if request.POST.get("formulaire") == "type" else None)
+    retention = RetentionPolicyForm(
+        request.POST if request.POST.get("formulaire") == "conservation" else None,
+        instance=RetentionPolicy.load(),
+    )
 
     if request.method == "POST":
         if not can_edit:
@@ -41,11 +48,19 @@ def structure_settings(request: HttpRequest) -> HttpResponse:
             )
             messages.success(request, "Le type d'accompagnement a été créé et proposé.")
             return redirect("core:structure_settings")
+        if retention.is_bound and retention.is_valid():
+            update_policy(
+                request.user,
+                {name: retention.cleaned_data[name] for name in RetentionPolicyForm.Meta.fields},
+            )
+            messages.success(request, "Les durées de conservation ont été enregistrées.")
+            return redirect("core:structure_settings")
 
     context = {
         "item": structure,
         "details": details,
         "custom_type": custom_type,
+        "retention": retention,
         "catalogue": list(types_with_usage()),
         "can_edit": can_edit,
         "nav": "structure",

@@ -60,6 +60,7 @@ EXPECTED = {
     Action.VIEW_CONSULTATIONS: (Y, N, N, N, N),
     Action.MANAGE_COMMITTEES: (Y, Y, Y, N, N),
     Action.MANAGE_API_TOKENS: (Y, N, N, N, N),
+    Action.HOLD_RETENTION: (Y, Y, Y, N, R),
 }
 
 
@@ -132,6 +133,16 @@ FILE_ENDPOINTS = {
         _get,
         "/beneficiaires/{n}/",
         lambda r: r.status_code == 200 and "Qui a consulté ce dossier" in page_text(r),
+    ),
+    Action.ARCHIVE_BENEFICIARY: (
+        _get,
+        "/beneficiaires/{n}/archiver/",
+        lambda r: r.status_code == 200,
+    ),
+    Action.HOLD_RETENTION: (
+        _get,
+        "/beneficiaires/{n}/conservation/",
+        lambda r: r.status_code == 200,
     ),
 }
 CASES = [(action, role) for action in FILE_ENDPOINTS for role in ROLES]
