@@ -34,6 +34,8 @@ class Action(Enum):
     CHANGE_REFERENTS = "change_referents"
     ARCHIVE_BENEFICIARY = "archive_beneficiary"
     EXPORT_BENEFICIARIES = "export_beneficiaries"
+    EXPORT_FILE = "export_file"
+    EXPORT_FILE_PRIVATE_SYNTHESES = "export_file_private_syntheses"
     VIEW_DOCUMENTS = "view_documents"
     ADD_DOCUMENT = "add_document"
     DELETE_DOCUMENT = "delete_document"
@@ -92,6 +94,13 @@ _MATRIX: dict[Action, tuple[Scope | None, ...]] = {
     Action.CHANGE_REFERENTS: (A, A, A, None, R),
     Action.ARCHIVE_BENEFICIARY: (A, A, None, None, None),
     Action.EXPORT_BENEFICIARIES: (A, None, None, None, None),
+    # The right-of-access export of one file (GDPR article 15) contains the whole file, shared
+    # syntheses and consultation log included, whatever the exporting role reads on screen,
+    # because the response to the person must be complete. So only roles that read the full
+    # file get it.
+    Action.EXPORT_FILE: (A, A, A, None, R),
+    # Adding the private syntheses, which on screen only their author reads.
+    Action.EXPORT_FILE_PRIVATE_SYNTHESES: (A, None, None, None, None),
     Action.VIEW_DOCUMENTS: (A, A, A, A, R),
     Action.ADD_DOCUMENT: (A, A, A, A, R),
     Action.DELETE_DOCUMENT: (A, A, None, None, R),

@@ -32,6 +32,8 @@ EXPECTED = {
     Action.CHANGE_REFERENTS: (Y, Y, Y, N, R),
     Action.ARCHIVE_BENEFICIARY: (Y, Y, N, N, N),
     Action.EXPORT_BENEFICIARIES: (Y, N, N, N, N),
+    Action.EXPORT_FILE: (Y, Y, Y, N, R),
+    Action.EXPORT_FILE_PRIVATE_SYNTHESES: (Y, N, N, N, N),
     Action.VIEW_DOCUMENTS: (Y, Y, Y, Y, R),
     Action.ADD_DOCUMENT: (Y, Y, Y, Y, R),
     Action.DELETE_DOCUMENT: (Y, Y, N, N, R),
