@@ -42,6 +42,7 @@ OPERATION_LABELS = {
     "update_document": "Modification d'un document",
     "delete_document": "Suppression d'un document",
     "download_document": "Téléchargement d'un document",
+    "export_file": "Export du dossier (droit d'accès)",
     "invite_agent": "Invitation d'un agent",
     "update_agent": "Modification d'un agent",
 }
@@ -73,6 +74,12 @@ PROTECTED_HELP_REQUEST_FIELDS = {
 }
 # Keys that repeat information the row already shows.
 _KEYS_NOT_SHOWN = {"beneficiary", "followup", "help_request", "author"}
+# Labels of recorded keys that are no model field: the options of a file's export.
+_KEY_LABELS = {
+    "format": "Format",
+    "private_syntheses_included": "Comptes rendus privés inclus",
+    "nir_included": "N° de sécurité sociale inclus",
+}
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,7 @@ def _changes(event: AuditEvent, agents: dict[int, str]) -> list[tuple[str, Chang
             )
             continue
         field = _field(model, name)
-        label = str(field.verbose_name).capitalize() if field else name
+        label = str(field.verbose_name).capitalize() if field else _KEY_LABELS.get(name, name)
         rows.append((name, Change(label, _display(field, old), _display(field, new))))
     return rows
 
