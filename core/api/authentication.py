@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -51,6 +52,23 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return f'{self.keyword} realm="api"'
 
 
+class CsrfSessionAuthentication(authentication.SessionAuthentication):
+    """The agent's browser session, as DRF checks it, with the CSRF rejection in French.
+
+    DRF checks the CSRF token only for writes: a session read needs none.
+    """
+
+    def enforce_csrf(self, request: Request) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(
+                "Jeton CSRF absent ou invalide : une écriture par session doit envoyer le "
+                "jeton CSRF dans l'en-tête X-CSRFToken. Une intégration utilise plutôt un "
+                "jeton d'accès (Bearer)."
+            ) from None
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = BearerTokenAuthentication
     name = "jeton"
@@ -60,4 +78,18 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
             "type": "http",
             "scheme": "bearer",
             "description": "Jeton créé par le responsable de la structure, page « Accès API ».",
+        }
+
+
+class CsrfSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = CsrfSessionAuthentication
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "Session d'un agent connecté ; une écriture envoie aussi l'en-tête "
+            "X-CSRFToken.",
         }

@@ -39,12 +39,18 @@ def _encode(value: Any) -> str:
 
 
 def instance_values(instance: models.Model, names: list[str]) -> dict[str, Any]:
-    """Return the current values of ``names``, many-to-many relations included."""
+    """Return the current values of ``names``, many-to-many relations included.
+
+    A foreign key gives its id, None when unset: reading the related object of a new
+    instance whose required key is not set yet would raise ``RelatedObjectDoesNotExist``.
+    """
     values: dict[str, Any] = {}
     for name in names:
         field = instance._meta.get_field(name)
         if field.many_to_many:
             values[name] = list(getattr(instance, name).all()) if instance.pk else []
+        elif field.many_to_one:
+            values[name] = getattr(instance, field.attname)
         else:
             values[name] = getattr(instance, name)
     return values

@@ -17,6 +17,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 PAGINATION_PARAMETERS = ("page", "page_size")
+# A date, a choice or a sort key has no empty value in the schema, so "?status=" is rejected
+# rather than read as "no filter". An empty text filter is valid and filters nothing out.
+EMPTY_VALUE = "Valeur vide : donnez une valeur ou retirez ce paramètre."
 
 
 @dataclass(frozen=True)
@@ -123,9 +126,14 @@ class ListQuery:
 
         for item in self.filters:
             raw = params.get(item.name)
-            if raw is not None and raw != "":
+            if raw == "" and item.kind != "string":
+                raise ValidationError({item.name: EMPTY_VALUE})
+            if raw:
                 queryset = queryset.filter(**{item.lookup: item.parse(raw)})
-        return queryset.order_by(*self._ordering(params.get("ordering") or self.default_ordering))
+        ordering = params.get("ordering")
+        if ordering == "":
+            raise ValidationError({"ordering": EMPTY_VALUE})
+        return queryset.order_by(*self._ordering(ordering or self.default_ordering))
 
     def _ordering(self, key: str) -> list[str]:
         descending = key.startswith("-")

@@ -1,13 +1,13 @@
 """URLs of the structure's API, included under /api/ by ``src.urls_tenant``."""
 
-from django.urls import path
+from django.urls import path, re_path
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
 from core.api import views
-from core.api.authentication import BearerTokenAuthentication
+from core.api.authentication import BearerTokenAuthentication, CsrfSessionAuthentication
 from core.api.permissions import IsStructureAgent
 
 router = SimpleRouter()
@@ -42,9 +42,17 @@ SCHEMA_SETTINGS = {
     },
 }
 
-schema_view = SpectacularAPIView.as_view(
+
+# The schema describes the data endpoints, not the endpoint that serves it. drf-spectacular reads
+# its SERVE_INCLUDE_SCHEMA setting at import, before custom_settings apply, hence the decorator.
+@extend_schema_view(get=extend_schema(exclude=True))
+class SchemaView(SpectacularAPIView):
+    pass
+
+
+schema_view = SchemaView.as_view(
     custom_settings=SCHEMA_SETTINGS,
-    authentication_classes=[BearerTokenAuthentication, SessionAuthentication],
+    authentication_classes=[BearerTokenAuthentication, CsrfSessionAuthentication],
     permission_classes=[IsStructureAgent],
 )
 
@@ -58,4 +66,7 @@ urlpatterns = [
         name="api_docs",
     ),
     *router.urls,
+    # Last, so that any other address under /api/ gets a JSON 404 rather than an HTML page.
+    # "[\s\S]" rather than ".": a path may contain an encoded line break.
+    re_path(r"^(?P<path>[\s\S]*)$", views.unknown_address),
 ]

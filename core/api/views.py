@@ -10,15 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.datastructures import MultiValueDict
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,9 +31,10 @@ from core.access import (
     scoped_items,
 )
 from core.api import serializers as s
-from core.api.authentication import BearerTokenAuthentication
+from core.api.authentication import BearerTokenAuthentication, CsrfSessionAuthentication
 from core.api.forms import form_data, instance_values
 from core.api.pagination import ApiPagination
+from core.api.parsers import FrenchJSONParser
 from core.api.permissions import IsStructureAgent
 from core.api.query import Filter, ListQuery
 from core.duplicates import find_probable_duplicates
@@ -57,6 +57,8 @@ from core.services.beneficiaries import ConcurrentUpdate, create_beneficiary, up
 from core.services.documents import reads_all_confidential
 from core.text import normalize
 
+# Error bodies are JSON objects: "detail" contains a message for the whole request, and any other
+# key is the name of the field or parameter its messages are about.
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Paramètre ou donnée invalide."),
     401: OpenApiResponse(OpenApiTypes.OBJECT, description="Jeton absent, invalide ou révoqué."),
@@ -64,16 +66,40 @@ ERRORS = {
 }
 WRITE_ERRORS = {
     **ERRORS,
+    403: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="Écriture par session sans jeton CSRF valide."
+    ),
     409: OpenApiResponse(
         OpenApiTypes.OBJECT, description="Dossier archivé ou modifié entre-temps."
     ),
+    415: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="Corps envoyé sous un autre type que application/json."
+    ),
 }
+
+ID_PATTERN = "[0-9]{1,18}"
 
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "La ressource a changé ou ne peut plus être modifiée."
     default_code = "conflict"
+
+
+@csrf_exempt
+def unknown_address(request: HttpRequest, path: str) -> JsonResponse:
+    """Return 404 in JSON for an address under /api/ that no endpoint serves.
+
+    Without it, such a request would get the site's HTML page for 404.
+    """
+    return JsonResponse(
+        {
+            "detail": f"Adresse inconnue de l'API : « {request.path} ». Les adresses se "
+            "terminent par « / » et leurs identifiants sont des nombres ou des numéros de "
+            "dossier ; la liste est sur la page /api/docs/."
+        },
+        status=404,
+    )
 
 
 def via_token(request: Request) -> bool:
@@ -134,12 +160,12 @@ def service_errors(error: DjangoValidationError) -> ValidationError:
 
 
 class ApiViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
-    authentication_classes = [BearerTokenAuthentication, SessionAuthentication]
+    authentication_classes = [BearerTokenAuthentication, CsrfSessionAuthentication]
     permission_classes = [IsStructureAgent]
     pagination_class = ApiPagination
     # JSON only: no browsable API. Session writes still pass DRF's CSRF check.
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [FrenchJSONParser]
 
     def paginated(self, queryset: QuerySet, serializer_class: type) -> Response:  # type: ignore[type-arg]
         page = self.paginate_queryset(queryset)
@@ -412,6 +438,9 @@ class HelpRequestOutput(AccompanimentOutput, s.HelpRequestSerializer):
 class AccompanimentViewSet(ApiViewSet):
     """Listing, reading, creating and changing interviews or aid requests."""
 
+    # Digits only, and few enough for a bigint: any other id is an unknown address (404).
+    lookup_value_regex = ID_PATTERN
+
     model: type[Followup] | type[HelpRequest]
     form_class: type[FollowupForm] | type[HelpRequestForm]
     output_class: type
@@ -466,6 +495,9 @@ class AccompanimentViewSet(ApiViewSet):
         item = self.get_item(int(pk))
         if not allows(agent, self.edit_action, item):
             raise Http404("Élément introuvable.")
+        # As on the web page: the history of an archived file is frozen.
+        if item.beneficiary.status == BeneficiaryStatus.ARCHIVED:
+            raise Conflict("Ce dossier est archivé : ses éléments ne peuvent plus être modifiés.")
         values = self._validated(request, item=item)
         self._save(agent, item, values, documents=list(item.documents.all()))
         return self.output(self._reload(item), self.output_class)
@@ -677,6 +709,7 @@ class DocumentViewSet(ApiViewSet):
 
     queryset = Document.objects.none()
     serializer_class = s.DocumentSerializer
+    lookup_value_regex = ID_PATTERN
 
     def documents(self) -> QuerySet[Document]:
         agent = self.request.user
