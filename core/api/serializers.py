@@ -5,11 +5,14 @@ Reading serializers drop, per object, the fields the agent may not read (see ``c
 Writing serializers check types; the rules are then checked by the web forms and the services.
 """
 
+from typing import Any
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from rest_framework import serializers
 
 from core.enums import BeneficiaryStatus
+from core.forms.accompaniments import FollowupForm, HelpRequestForm
 from core.forms.beneficiaries import FULL_FIELDS, GENERAL_FIELDS
 from core.models import Beneficiary, Document, Followup, FollowupType, HelpRequest, Relative
 
@@ -67,6 +70,51 @@ def read_only(model: type[models.Model], fields: list[str]) -> dict[str, dict[st
     return kwargs
 
 
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# The JSON type the schema gives each kind of writing field, checked before DRF's own
+# validation: DRF would otherwise turn 12 into "12" for a text, or "true" into True for a
+# boolean, and accept a request that the schema declares invalid. Subclasses come first.
+JSON_TYPES: list[tuple[type[serializers.Field], Any, str]] = [
+    (serializers.BooleanField, lambda value: isinstance(value, bool), "un booléen (true ou false)"),
+    (serializers.IntegerField, _is_integer, "un nombre entier"),
+    (serializers.PrimaryKeyRelatedField, _is_integer, "un identifiant (nombre entier)"),
+    (
+        serializers.ManyRelatedField,
+        lambda value: isinstance(value, list) and all(_is_integer(item) for item in value),
+        "une liste d'identifiants (nombres entiers)",
+    ),
+    (
+        serializers.ListField,
+        lambda value: isinstance(value, list) and all(isinstance(item, str) for item in value),
+        "une liste de textes",
+    ),
+    # Texts, choices, dates and amounts: amounts are strings so that no float rounds them.
+    (serializers.Field, lambda value: isinstance(value, str), "un texte"),
+]
+
+
+class JsonTypesMixin:
+    """Reject, field by field, a value whose JSON type is not the one the schema gives."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors = {}
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            value = data.get(name) if isinstance(data, dict) else None
+            if value is None or field.read_only:
+                continue
+            for field_class, accepts, expected in JSON_TYPES:
+                if isinstance(field, field_class):
+                    if not accepts(value):
+                        errors[name] = [f"Type invalide : {expected} est attendu."]
+                    break
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
 SYNTHESIS_HELP = "Compte rendu partagé, selon le rôle."
 PRIVATE_SYNTHESIS_HELP = (
     "Compte rendu privé : présent uniquement pour son auteur connecté par session, jamais "
@@ -97,7 +145,7 @@ class BeneficiarySerializer(serializers.ModelSerializer):
         extra_kwargs = read_only(model, fields)
 
 
-class BeneficiaryWriteSerializer(serializers.ModelSerializer):
+class BeneficiaryWriteSerializer(JsonTypesMixin, serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=[c for c in BeneficiaryStatus.choices if c[0] != BeneficiaryStatus.ARCHIVED],
         required=False,
@@ -180,7 +228,7 @@ class FollowupSerializer(serializers.ModelSerializer):
         extra_kwargs = read_only(model, fields)
 
 
-class FollowupWriteSerializer(serializers.ModelSerializer):
+class FollowupWriteSerializer(JsonTypesMixin, serializers.ModelSerializer):
     beneficiary = serializers.CharField(
         max_length=20, required=False, help_text="Numéro de dossier ; à la création seulement."
     )
@@ -190,21 +238,8 @@ class FollowupWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Followup
-        fields = [
-            "beneficiary",
-            "date",
-            "medium",
-            "third_person_name",
-            "place",
-            "followup_types",
-            "prescribing_organisation",
-            "status",
-            "due_date",
-            "synthesis",
-            "private_synthesis",
-            "redirected",
-            "help_request_started",
-        ]
+        # The web form's fields, so that the API accepts what the form checks.
+        fields = ["beneficiary", *FollowupForm.Meta.fields]
         extra_kwargs = {
             "date": {"required": False},
             "medium": {"required": False},
@@ -235,7 +270,7 @@ class HelpRequestSerializer(serializers.ModelSerializer):
         extra_kwargs = read_only(model, fields)
 
 
-class HelpRequestWriteSerializer(serializers.ModelSerializer):
+class HelpRequestWriteSerializer(JsonTypesMixin, serializers.ModelSerializer):
     beneficiary = serializers.CharField(
         max_length=20, required=False, help_text="Numéro de dossier ; à la création seulement."
     )
@@ -245,30 +280,8 @@ class HelpRequestWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HelpRequest
-        fields = [
-            "beneficiary",
-            "opening_date",
-            "followup_type",
-            "prescribing_organisation",
-            "status",
-            "is_complete",
-            "is_financial",
-            "financial_reason",
-            "instruction",
-            "instructor_organisation",
-            "requested_amount",
-            "dispatch_date",
-            "committee_date",
-            "decision_date",
-            "allocated_amount",
-            "refusal_reason",
-            "payment_method",
-            "payment_date",
-            "end_of_support_date",
-            "due_date",
-            "synthesis",
-            "private_synthesis",
-        ]
+        # The web form's fields, so that the API accepts what the form checks.
+        fields = ["beneficiary", *HelpRequestForm.Meta.fields]
         extra_kwargs = {
             "opening_date": {"required": False},
             "private_synthesis": {"help_text": "Session de l'auteur uniquement."},
