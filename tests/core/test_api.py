@@ -6,9 +6,11 @@ from django_tenants.utils import tenant_context
 
 from core.api.tokens import create_token, hash_secret
 from core.enums import Role
+from core.forms.accompaniments import FollowupForm, HelpRequestForm
 from core.models import ApiToken, AuditEvent, Beneficiary, Followup, FollowupType, HelpRequest
 from core.services.accompaniments import save_followup, save_help_request
 from core.services.beneficiaries import create_beneficiary
+from tests.conftest import BACKEND_PATH
 from tests.helpers import page_text
 
 
@@ -516,6 +518,123 @@ def test_body_must_be_object(alpha, data):
     assert response.status_code == 400
 
 
+# Malformed requests and edge cases -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/followups/abc/",
+        "/api/help-requests/1.5/",
+        "/api/documents/-1/",
+        "/api/inconnu/",
+        "/api/beneficiaries/A%0AB/",
+        "/api/beneficiaries",
+    ],
+)
+def test_unknown_address_gets_json_404(alpha, data, path):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "Adresse inconnue" in response.json()["detail"]
+
+
+def test_create_help_request_with_file_number_only(alpha, data):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.post(
+        "/api/help-requests/",
+        {"beneficiary": data["followed"].file_number},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "followup_type" in response.json()
+    assert "opening_date" in response.json()
+
+
+@pytest.mark.parametrize("query", ["status=", "date_after=", "ordering="])
+def test_empty_filter_value_gets_400(alpha, data, query):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.get(f"/api/followups/?{query}")
+
+    assert response.status_code == 400
+    assert "Valeur vide" in str(response.json())
+
+
+def test_empty_search_filters_nothing(alpha, data):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.get("/api/beneficiaries/?search=")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/beneficiaries/", {"usual_name": "Roux", "employer": 0.0}, "employer"),
+        ("/api/beneficiaries/", {"usual_name": "Roux", "minor_children": "2"}, "minor_children"),
+        ("/api/beneficiaries/", {"usual_name": "Roux", "no_phone": "true"}, "no_phone"),
+        ("/api/help-requests/", {"requested_amount": 12.5}, "requested_amount"),
+        ("/api/help-requests/", {"followup_type": True}, "followup_type"),
+        ("/api/followups/", {"followup_types": ["1"]}, "followup_types"),
+    ],
+)
+def test_value_of_wrong_json_type_gets_400(alpha, data, path, body, field):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.post(path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "Type invalide" in response.json()[field][0]
+
+
+def test_json_syntax_error_in_french(alpha, data):
+    client, _ = token_client(alpha, "manager")
+
+    response = client.post("/api/beneficiaries/", "{bad", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Corps de la requête illisible à la ligne 1")
+
+
+def test_session_write_without_csrf_gets_403(alpha, data):
+    client = Client(HTTP_HOST=alpha.host, enforce_csrf_checks=True)
+    with tenant_context(alpha.structure):
+        client.force_login(alpha.agents["manager"], backend=BACKEND_PATH)
+
+    response = client.post(
+        "/api/beneficiaries/", {"usual_name": "Roux"}, content_type="application/json"
+    )
+
+    assert response.status_code == 403
+    assert "Jeton CSRF absent ou invalide" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("kind", ["followup", "help_request"])
+def test_item_of_archived_file_gets_409(alpha, data, kind):
+    client, _ = token_client(alpha, "manager")
+    with tenant_context(alpha.structure):
+        Beneficiary.objects.filter(pk=data["followed"].pk).update(status="archived")
+    path = {"followup": "/api/followups/", "help_request": "/api/help-requests/"}[kind]
+
+    response = client.patch(
+        f"{path}{data[kind].pk}/", {"synthesis": "Ajout"}, content_type="application/json"
+    )
+
+    assert response.status_code == 409
+    assert "archivé" in response.json()["detail"]
+    with tenant_context(alpha.structure):
+        data[kind].refresh_from_db()
+    assert data[kind].synthesis != "Ajout"
+
+
 # Schema, docs and token page -----------------------------------------------------------------
 
 
@@ -530,6 +649,29 @@ def test_schema_and_docs(alpha):
     assert docs.status_code == 200
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.content.decode()
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_schema_documents_error_responses(alpha):
+    client, _ = token_client(alpha, "manager")
+
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+
+    assert "/api/schema/" not in paths
+    create = paths["/api/help-requests/"]["post"]["responses"]
+    for code in ["400", "401", "403", "404", "409", "415"]:
+        assert code in create, code
+    assert "400" in paths["/api/followups/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("component", "form"), [("FollowupWrite", FollowupForm), ("HelpRequestWrite", HelpRequestForm)]
+)
+def test_write_schema_lists_form_fields(alpha, component, form):
+    client, _ = token_client(alpha, "manager")
+
+    schemas = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+
+    assert list(schemas[component]["properties"]) == ["beneficiary", *form.Meta.fields]
 
 
 def test_manager_creates_and_revokes_token(alpha):
