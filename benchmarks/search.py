@@ -595,6 +595,8 @@ Statement = tuple[str, str, Any, float]  # name, SQL, parameters, ms
 def statement_name(sql_text: str) -> str:
     if sql_text.startswith("SELECT COUNT(*)"):
         return "count"
+    if sql_text.startswith("SELECT 1 AS"):
+        return "exact check"
     if '"core_beneficiary_referents"' in sql_text:
         return "referents"
     if '"core_beneficiary_followup_types"' in sql_text:
@@ -980,8 +982,10 @@ METHOD = """\
 `benchmarks/search.py` times the beneficiary list of one structure holding N files, with the
 queries the application runs: `core.search.listed_files()` (the list's filters on the files
 the agent may list, with the prefetch of referents and follow-up types) and
-`core.views.listing.paginate()` for the first page of 20, count included. A search takes the
-total from the page query (`COUNT(*) OVER ()`); the list and the city filter count apart.
+`core.views.listing.paginate()` for the first page of 20, count included. A search first checks
+whether some files contain every word (one `EXISTS` query); if none does, it matches close
+spellings by trigram similarity. It takes the total from the page query (`COUNT(*) OVER ()`),
+while the list and the city filter count apart.
 Each sample is the wall time of that whole page fetch, from the form to the last prefetch, for
 a manager (who sees every file).
 

@@ -4,7 +4,19 @@ from datetime import date
 
 from django import forms
 from django.contrib.postgres.search import TrigramWordSimilarity
-from django.db.models import FloatField, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    Expression,
+    FloatField,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
+from django.db.models.lookups import Contains
 from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
@@ -40,22 +52,60 @@ def search_tokens(query: str) -> list[str]:
     return text.split()
 
 
-def search_beneficiaries(files: QuerySet[Beneficiary], query: str) -> QuerySet[Beneficiary]:
-    """Keep the files whose names, file number or phone match every word of ``query``.
+def search_beneficiaries(
+    files: QuerySet[Beneficiary], query: str, *, close_spellings: bool = False
+) -> tuple[QuerySet[Beneficiary], bool]:
+    """Keep the files whose names, file number or phone contain every word of ``query``.
 
-    Case, accents and hyphens are ignored, and words with a small typo still match:
-    "eloise lefebvre" finds "Éloïse Lefèvre-Dupont".
+    Case, accents and hyphens are ignored: "eloise lefevre" finds "Éloïse Lefèvre-Dupont".
+    When no file contains every word, or when ``close_spellings`` is set, words with a small
+    typo match too: "lefebvre" then finds "Lefèvre". Returns the files and whether close
+    spellings were searched.
     """
     tokens = search_tokens(query)
-    relevance = []
+    exact = files
     for token in tokens:
-        condition = Q(search_text__contains=token)
+        exact = exact.filter(search_text__contains=token)
+    if not close_spellings and exact.exists():
+        return exact.annotate(relevance=_word_matches(tokens)), False
+    return _close_spellings(files, tokens), True
+
+
+def _word_matches(tokens: list[str]) -> Expression:
+    """Score each file by how its words match the tokens: 2 for a whole word, 1 for its start.
+
+    Cheaper than a trigram similarity, it ranks "Marc" before "Marcel" for "marc".
+    """
+    padded = Concat(Value(" "), "search_text", Value(" "), output_field=TextField())
+    scores = [
+        Case(
+            When(Contains(padded, f" {token} "), then=Value(2.0)),
+            When(Contains(padded, f" {token}"), then=Value(1.0)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        for token in tokens
+    ]
+    if not scores:
+        return Value(0.0, FloatField())
+    return sum(scores[1:], scores[0])
+
+
+def _close_spellings(files: QuerySet[Beneficiary], tokens: list[str]) -> QuerySet[Beneficiary]:
+    """Keep the files that have a word close to each token, exact words first.
+
+    A word of 3 letters or more matches by trigram similarity only. With a `LIKE` beside it,
+    PostgreSQL cannot combine the words in one scan of the trigram index, so it checks every
+    file matching one word against the others. Shorter words and digits must be contained.
+    """
+    similarities = []
+    for token in tokens:
         if len(token) >= MIN_FUZZY_TOKEN_LENGTH and not token.isdigit():
-            condition |= Q(search_text__trigram_word_similar=token)
-            relevance.append(TrigramWordSimilarity(Value(token), "search_text"))
-        files = files.filter(condition)
-    score = sum(relevance[1:], relevance[0]) if relevance else Value(0.0, FloatField())
-    return files.annotate(relevance=score)
+            files = files.filter(search_text__trigram_word_similar=token)
+            similarities.append(TrigramWordSimilarity(Value(token), "search_text"))
+        else:
+            files = files.filter(search_text__contains=token)
+    return files.annotate(relevance=sum(similarities, _word_matches(tokens)))
 
 
 class BeneficiaryFilterForm(DsfrBaseForm):
@@ -87,8 +137,16 @@ class BeneficiaryFilterForm(DsfrBaseForm):
         queryset=FollowupType.objects.all(),
         empty_label="Tous",
     )
+    approchant = forms.BooleanField(
+        label="Inclure les orthographes proches",
+        required=False,
+        help_text="Trouve aussi « Lefèvre » quand vous tapez « Lefebvre ».",
+    )
     tri = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS])
     ordre = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+
+    # Set by apply(): whether the search included close spellings.
+    close_spellings = False
 
     def clean_recherche(self) -> str:
         # A longer query is cut to this length rather than ignored.
@@ -113,7 +171,9 @@ class BeneficiaryFilterForm(DsfrBaseForm):
         if values.get("accompagnement"):
             files = files.filter(followup_types=values["accompagnement"])
         if values.get("recherche"):
-            files = search_beneficiaries(files, values["recherche"])
+            files, self.close_spellings = search_beneficiaries(
+                files, values["recherche"], close_spellings=values.get("approchant", False)
+            )
         return files.order_by(*self._ordering(values))
 
     def _ordering(self, values: dict) -> list[str]:  # type: ignore[type-arg]
@@ -127,7 +187,8 @@ class BeneficiaryFilterForm(DsfrBaseForm):
 
 
 def listed_files(agent: Agent, filters: BeneficiaryFilterForm) -> QuerySet[Beneficiary]:
-    """The files ``agent`` may list, filtered and sorted by ``filters``, with their rows' data."""
+    """Return the files ``agent`` may list, filtered and sorted by ``filters``, with their
+    rows' data."""
     files = filters.apply(beneficiaries_for(agent, Action.LIST_BENEFICIARIES))
     return files.prefetch_related(
         Prefetch("referents", queryset=Agent.objects.order_by("last_name", "id")),

@@ -5,19 +5,22 @@ age brackets), referents, follow-up types, and creation and change dates. Its in
 aid requests keep every date, status, type, medium and amount. Everything else about the
 person is erased: identity, contact, address, household, health, income, external bodies,
 free texts, syntheses, comments, documents and their stored files, notifications, links from
-other files' households, and the personal values recorded in the audit trail.
+other files' households, the personal values recorded in the audit trail, and the searches of
+list exports that could name the person.
 
 NOTE: the minutes PDF of a closed commission session still names the people it decided on.
 It is the session's record as signed, so archiving leaves it as it is.
 """
 
 import logging
+from difflib import SequenceMatcher
 from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.duplicates import CLOSE_SPELLING_RATIO
 from core.enums import BeneficiaryStatus
 from core.models import (
     Agent,
@@ -32,6 +35,7 @@ from core.models import (
 )
 from core.services import audit
 from core.services.documents import delete_stored_files_on_commit
+from core.text import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +117,7 @@ def archive_beneficiary(actor: Agent | None, beneficiary: Beneficiary) -> Benefi
         _erase_documents(current)
         Notification.objects.filter(beneficiary=current).delete()
         redact_audit_events(AuditEvent.objects.filter(beneficiary_id=current.pk))
+        _erase_export_searches(current)
         _erase_file(actor, current)
 
         audit.record(
@@ -144,6 +149,37 @@ def _erase_file(actor: Agent | None, beneficiary: Beneficiary) -> None:
     # save() recomputes search_text (now the file number only) and city_key.
     beneficiary.save()
     beneficiary.refresh_from_db(fields=["version"])
+
+
+# Words of a search shorter than this are too common to point at one person ("de", "m").
+_MIN_SEARCH_WORD_LENGTH = 3
+
+
+def _erase_export_searches(beneficiary: Beneficiary) -> None:
+    """Erase the free-text search recorded by list exports when it could name the file: one of
+    its words is part of the file's names, file number or phone numbers, or a close spelling of
+    one of them. Those audit rows belong to no file, so the file's own redaction misses them."""
+    file_words = normalize(
+        " ".join([beneficiary.search_text, beneficiary.email, beneficiary.social_security_number])
+    ).split()
+    changed = []
+    for event in AuditEvent.objects.filter(changes__filters__has_key="recherche"):
+        search = event.changes["filters"]["recherche"]
+        if isinstance(search, str) and _names_file(normalize(search), file_words):
+            event.changes["filters"]["recherche"] = ERASED
+            changed.append(event)
+    AuditEvent.objects.bulk_update(changed, ["changes"], batch_size=500)
+
+
+def _names_file(search: str, file_words: list[str]) -> bool:
+    # Digits typed with spaces ("06 12 34 56") are matched as one number, as the search does.
+    words = [*search.split(), search.replace(" ", "")]
+    return any(
+        word in file_word or SequenceMatcher(None, word, file_word).ratio() >= CLOSE_SPELLING_RATIO
+        for word in words
+        if len(word) >= _MIN_SEARCH_WORD_LENGTH
+        for file_word in file_words
+    )
 
 
 def _erase_household(actor: Agent | None, beneficiary: Beneficiary) -> None:

@@ -34,9 +34,9 @@ class SinglePassPaginator(Paginator):
 
     The page query carries ``COUNT(*) OVER ()``, so a costly filter (a trigram search) runs
     once instead of twice. Without such a filter, two queries are faster: PostgreSQL reads the
-    first rows of the list from an index, and counting is a separate, cheaper scan. When the
-    requested page is past the end, the query finds no row and the paginator counts apart;
-    an empty first page means no row at all.
+    first rows of the list from an index, and counting is a separate, cheaper scan. A page past
+    the end comes back empty, so the paginator then counts apart. An empty first page means
+    that no row matches.
     """
 
     def __init__(self, object_list: QuerySet[Any], per_page: int, number: object) -> None:

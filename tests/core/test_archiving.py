@@ -26,6 +26,7 @@ from core.models import (
 )
 from core.services.accompaniments import save_followup, save_help_request
 from core.services.archiving import (
+    ERASED,
     KEPT_BENEFICIARY_FIELDS,
     AlreadyArchived,
     archive_beneficiary,
@@ -281,6 +282,25 @@ def test_archived_values_found_nowhere(alpha, full_file, django_capture_on_commi
 
     assert found == []
     assert found_in_files == []
+
+
+def test_archiving_erases_export_searches(alpha, full_file):
+    # An export of the beneficiary list records its search in a structure-wide audit row,
+    # attached to no file: the person's name, phone or file number typed there must go too.
+    beneficiary, _ = full_file
+    client = alpha.client("manager")
+    searches = ["qz05x-usual_name", "Qz07X", "06 12 34 56", beneficiary.file_number]
+    for search in [*searches, "Durand"]:
+        client.post(f"/exports/beneficiaires/?recherche={search}", {"format": "csv"})
+
+    with tenant_context(alpha.structure):
+        archive_beneficiary(alpha.agents["manager"], beneficiary)
+        kept = [
+            event.changes["filters"].get("recherche")
+            for event in AuditEvent.objects.filter(action="export_beneficiaries")
+        ]
+
+    assert sorted(kept, key=str) == sorted(["Durand", *[ERASED] * len(searches)], key=str)
 
 
 def test_archiving_keeps_statistics_fields(alpha, full_file):

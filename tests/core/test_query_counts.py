@@ -12,8 +12,9 @@ from core.models import FollowupType, Relative
 from core.services.beneficiaries import create_beneficiary
 
 LIST_QUERIES = 12
-# A search takes its total from the page query (COUNT(*) OVER ()) instead of a second pass.
-SEARCH_QUERIES = LIST_QUERIES - 1
+# A search checks for exact matches first, then takes its total from the page query
+# (COUNT(*) OVER ()) instead of a second pass.
+SEARCH_QUERIES = LIST_QUERIES
 FILE_QUERIES = 18
 
 

@@ -93,6 +93,37 @@ def test_filters_by_status_referent_city_and_followup_type(alpha):
     assert "Domiciliation" in by_type
 
 
+def test_exact_words_rank_before_longer_names(alpha):
+    make_file(alpha, first_names="Marcel", usual_name="Abadie")
+    make_file(alpha, first_names="Marc", usual_name="Zola")
+    make_file(alpha, first_names="Martin", usual_name="Bernard")
+
+    response = alpha.client("manager").get("/beneficiaires/", {"recherche": "marc"})
+
+    listed = [file.first_names for file in response.context["page"]]
+    assert listed == ["Marc", "Marcel"]
+
+
+def test_close_spellings_when_no_exact_match(alpha, eloise):
+    response = alpha.client("manager").get("/beneficiaires/", {"recherche": "lefebvre"})
+
+    assert "LEFÈVRE-DUPONT" in names_listed(response)
+    assert "Aucun dossier ne contient exactement ces mots" in page_text(response)
+
+
+def test_close_spellings_on_request_beside_exact_matches(alpha, eloise):
+    make_file(alpha, first_names="Paul", usual_name="Lefebvre")
+    client = alpha.client("manager")
+
+    exact = client.get("/beneficiaires/", {"recherche": "lefebvre"})
+    widened = client.get("/beneficiaires/", {"recherche": "lefebvre", "approchant": "1"})
+
+    assert "LEFÈVRE-DUPONT" not in names_listed(exact)
+    assert "approchant=1" in exact.content.decode()
+    assert "LEFEBVRE" in names_listed(widened)
+    assert "LEFÈVRE-DUPONT" in names_listed(widened)
+
+
 def test_city_filter_ignores_accents_case_and_hyphens(alpha):
     make_file(alpha, first_names="A", usual_name="Stephanois", city="Saint-Étienne")
     make_file(alpha, first_names="B", usual_name="Lyonnais", city="Lyon")
