@@ -1,6 +1,7 @@
 from datetime import date
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from dsfr.forms import DsfrBaseForm
 
@@ -85,3 +86,16 @@ class RetentionPolicyForm(forms.ModelForm, DsfrBaseForm):  # type: ignore[type-a
             "audit_months": "Nombre de mois pendant lesquels l'historique des changements est "
             "conservé.",
         }
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # The column accepts 0 and the model 1 or more: ask for 1 or more, so that a negative
+        # value does not get a message inviting 0, which is rejected too.
+        for field in self.fields.values():
+            field.validators = [
+                validator
+                for validator in field.validators
+                if not isinstance(validator, MinValueValidator)
+            ]
+            field.validators.append(MinValueValidator(1))
+            field.widget.attrs["min"] = 1

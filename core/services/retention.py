@@ -55,8 +55,12 @@ MAX_HOLD_YEARS = 5
 
 
 def add_months(day: date, months: int) -> date:
-    """Return ``day`` moved by ``months`` (negative: back), clipped to the month's last day."""
-    return day + relativedelta(months=months)
+    """Return ``day`` moved by ``months`` (negative: back), clipped to the month's last day,
+    and to the first or last day Python can represent (a due date typed as 9999 exists)."""
+    try:
+        return day + relativedelta(months=months)
+    except (ValueError, OverflowError):
+        return date.max if months > 0 else date.min
 
 
 def _latest_of(model: type[Followup] | type[HelpRequest], date_fields: list[str]) -> Subquery:
@@ -99,7 +103,7 @@ def retention_limit(last_contact: date, hold_until: date | None, policy: Retenti
     day after a "conservation justifiée" that ends on or after that."""
     limit = add_months(last_contact, policy.file_months)
     if hold_until is not None and hold_until >= limit:
-        return hold_until + timedelta(days=1)
+        return hold_until + timedelta(days=1) if hold_until < date.max else date.max
     return limit
 
 
@@ -216,18 +220,33 @@ def _apply_to_files(policy: RetentionPolicy, today: date, result: RetentionResul
     for beneficiary in candidates.iterator(chunk_size=500):
         limit = retention_limit(beneficiary.last_contact, beneficiary.retention_hold_until, policy)
         if today >= limit:
-            try:
-                archive_beneficiary(None, beneficiary)
-            except AlreadyArchived:
-                # Archived by an agent since the query ran.
-                continue
-            result.files_archived += 1
+            if _archive_if_still_due(beneficiary.pk, policy, today):
+                result.files_archived += 1
         elif today >= limit - timedelta(days=policy.warning_days):
             created = notify_archiving_soon(beneficiary, limit)
             result.notifications_created += created
             result.files_warned += 1 if created else 0
         elif beneficiary.retention_hold_until is not None:
             result.files_held += 1
+
+
+def _archive_if_still_due(beneficiary_id: int, policy: RetentionPolicy, today: date) -> bool:
+    """Archive the file if, read again under its row lock, it still reached its limit: since
+    the candidates were read, an agent may have archived it, met the person or recorded a
+    "conservation justifiée" (which takes the same lock). Returns whether it was archived."""
+    with transaction.atomic():
+        current = (
+            with_last_contact(Beneficiary.objects.select_for_update(of=("self",)))
+            .filter(pk=beneficiary_id)
+            .exclude(status=BeneficiaryStatus.ARCHIVED)
+            .first()
+        )
+        if current is None:
+            return False
+        if today < retention_limit(current.last_contact, current.retention_hold_until, policy):
+            return False
+        archive_beneficiary(None, current)
+    return True
 
 
 def _anonymize_refused_requests(policy: RetentionPolicy, today: date) -> int:

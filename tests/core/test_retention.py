@@ -2,7 +2,7 @@
 justifiée", refused aid requests, consultation and audit rows, the job and its settings."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -23,6 +23,7 @@ from core.models import (
     Notification,
     RetentionPolicy,
 )
+from core.services import retention
 from core.services.accompaniments import save_followup, save_help_request
 from core.services.beneficiaries import create_beneficiary
 from core.services.comments import add_comment
@@ -109,6 +110,27 @@ def test_future_end_of_support_pushes_limit(alpha):
     assert limit == support_end + relativedelta(months=24)
 
 
+def test_far_due_date_keeps_hold_page(alpha):
+    # The forms accept any date: its limit lies past the last day Python can represent.
+    beneficiary = make_file(alpha, months_ago(1))
+    with tenant_context(alpha.structure):
+        save_followup(
+            alpha.agents["manager"],
+            Followup(beneficiary=beneficiary),
+            {"date": TODAY, "medium": "phone_call", "due_date": date(9999, 12, 1)},
+            [FollowupType.objects.get(default_code="aide_alimentaire")],
+        )
+        result = apply_retention()
+
+    response = alpha.client("manager").get(
+        f"/beneficiaires/{beneficiary.file_number}/conservation/"
+    )
+
+    assert result.files_archived == 0
+    assert response.status_code == 200
+    assert "sera archivé le 31/12/9999" in page_text(response)
+
+
 # Warning and archiving
 
 
@@ -159,6 +181,32 @@ def test_file_at_limit_is_archived_by_system(alpha):
     assert archived.usual_name == ""
     assert archived.archived_by_id is None
     assert event.actor_label == "Système"
+
+
+def test_hold_during_run_is_respected(alpha, monkeypatch):
+    # The job reads its candidates once, then archives them one by one: an agent who records a
+    # "conservation justifiée" meanwhile must find the file kept.
+    first = make_file(alpha, months_ago(25))
+    second = make_file(alpha, months_ago(25), name="Durand")
+    archive = retention.archive_beneficiary
+
+    def archive_then_agent_holds(actor, beneficiary):
+        if beneficiary.pk == first.pk:
+            hold_file(
+                alpha.agents["manager"],
+                second,
+                TODAY + timedelta(days=30),
+                "Recours en cours au tribunal.",
+            )
+        return archive(actor, beneficiary)
+
+    monkeypatch.setattr(retention, "archive_beneficiary", archive_then_agent_holds)
+    with tenant_context(alpha.structure):
+        result = apply_retention()
+
+    assert result.files_archived == 1
+    assert status_of(alpha, first) == BeneficiaryStatus.ARCHIVED
+    assert status_of(alpha, second) == BeneficiaryStatus.ACTIVE
 
 
 def test_structure_durations_apply(alpha):
@@ -388,6 +436,24 @@ def test_invalid_duration_gets_french_error(alpha, value):
     )
     with tenant_context(alpha.structure):
         assert RetentionPolicy.objects.exists() is False
+
+
+def test_negative_duration_asks_one_or_more(alpha):
+    response = alpha.client("manager").post(
+        "/structure/",
+        {
+            "formulaire": "conservation",
+            "file_months": "-1",
+            "warning_days": 30,
+            "refused_request_months": 12,
+            "consultation_months": 12,
+            "audit_months": 60,
+        },
+    )
+
+    assert response.status_code == 200
+    # Not "0 or more", because 0 is rejected too.
+    assert "supérieure ou égale à 1." in page_text(response)
 
 
 def test_social_worker_cannot_change_retention(alpha):
