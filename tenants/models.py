@@ -195,4 +195,5 @@ def public_url(path: str = "/") -> str:
     return build_url(settings.BASE_DOMAIN, path)
 
 
+from tenants.models_offboarding import NationalAuditEvent, StructureDeletionRequest  # noqa: E402, F401
 from tenants.models_statistics import NationalApiToken, StatisticsSnapshot  # noqa: E402, F401
