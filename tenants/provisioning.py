@@ -154,17 +154,22 @@ def schema_name_for(slug: str) -> str:
 
 
 def provision_structure(
-    data: StructureData, manager: ManagerData, actor: Any = None, send_invitation: bool = True
+    data: StructureData,
+    manager: ManagerData | None,
+    actor: Any = None,
+    send_invitation: bool = True,
 ) -> tuple[Structure, bool]:
     """Create the structure and invite its manager; return it and whether it was created.
 
     Idempotent: a slug that already exists returns that structure unchanged, and its manager
     is invited if they were not yet. Any failure rolls everything back: no row, no domain, no
-    schema and no directory entry is left behind.
+    schema and no directory entry is left behind. With no ``manager``, the new schema is left
+    empty (no catalogue, no agent), ready for a restored archive.
     """
     existing = Structure.objects.filter(slug=data.slug).first()
     if existing is not None:
-        _in_structure(existing, actor, manager, seed=False, send_invitation=send_invitation)
+        if manager is not None:
+            _in_structure(existing, actor, manager, seed=False, send_invitation=send_invitation)
         return existing, False
 
     template = ensure_template_schema()
@@ -189,7 +194,8 @@ def provision_structure(
                 cursor.execute(f'ALTER SCHEMA "{spare}" RENAME TO "{structure.schema_name}"')
         else:
             CloneSchema().clone_schema(template, structure.schema_name, "DATA")
-        _in_structure(structure, actor, manager, seed=True, send_invitation=send_invitation)
+        if manager is not None:
+            _in_structure(structure, actor, manager, seed=True, send_invitation=send_invitation)
         structure.status = Structure.Status.ACTIVE
         structure.save(update_fields=["status"])
     logger.info(
