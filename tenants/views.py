@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from tenants.forms import StructureCreationForm
 from tenants.models import NationalUser, Structure
+from tenants.offboarding import offboarding_state, set_suspended
 from tenants.provisioning import ManagerData, StructureData, provision_structure
 
 
@@ -85,7 +86,7 @@ def structure_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "tenants/structure_detail.html",
-        {"item": structure, "invitations": invitations},
+        {"item": structure, "invitations": invitations, **offboarding_state(structure)},
     )
 
 
@@ -93,11 +94,10 @@ def structure_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def structure_toggle_suspension(request: HttpRequest, slug: str) -> HttpResponse:
     structure = get_object_or_404(Structure, slug=slug)
-    if structure.status == Structure.Status.ACTIVE:
-        structure.status = Structure.Status.SUSPENDED
-        messages.success(request, f"La structure {structure.name} est suspendue.")
-    elif structure.status == Structure.Status.SUSPENDED:
-        structure.status = Structure.Status.ACTIVE
-        messages.success(request, f"La structure {structure.name} est réactivée.")
-    structure.save(update_fields=["status"])
+    suspend = structure.status == Structure.Status.ACTIVE
+    if set_suspended(structure, suspend, request.user):
+        if suspend:
+            messages.success(request, f"La structure {structure.name} est suspendue.")
+        else:
+            messages.success(request, f"La structure {structure.name} est réactivée.")
     return redirect("tenants:structure_detail", slug=structure.slug)

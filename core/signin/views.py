@@ -123,8 +123,14 @@ def callback_relay(request: HttpRequest) -> HttpResponse:
 
     structure = None
     if slug is not None:
-        structure = Structure.objects.filter(slug=slug, status=Structure.Status.ACTIVE).first()
-    if structure is None:
+        structure = Structure.objects.filter(slug=slug).first()
+    if structure is not None and structure.status == Structure.Status.SUSPENDED:
+        # The structure was suspended while the agent was at the identity provider.
+        logger.warning("Sign-in callback for suspended structure %s", structure.schema_name)
+        return render(
+            request, "errors/structure_suspended.html", {"structure": structure}, status=403
+        )
+    if structure is None or structure.status != Structure.Status.ACTIVE:
         logger.warning("Sign-in callback for an unknown or inactive structure")
         return _failure(request, "state_unknown")
     return HttpResponseRedirect(f"{structure.url}oidc/retour/?{request.GET.urlencode()}")
