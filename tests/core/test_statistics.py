@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 from openpyxl import load_workbook
 
@@ -397,7 +398,8 @@ def test_structure_aggregates_counts_new_files(alpha):
     with tenant_context(alpha.structure):
         Beneficiary.objects.create(file_number=generate_file_number())
         Beneficiary.objects.create(file_number=generate_file_number(), status="archived")
-        today = Beneficiary.objects.latest("pk").created_at.date()
+        # The local date: months are counted in the structure's time zone, not in UTC.
+        today = timezone.localdate(Beneficiary.objects.latest("pk").created_at)
         result = structure_aggregates(today.replace(day=1), today)
 
     assert result["months"][f"{today:%Y-%m}"]["new_files"] == 1
