@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core.enums import BeneficiaryStatus
 from core.models import Agent, AuditEvent, Beneficiary, Consultation, Relative
 from core.models.beneficiaries import generate_file_number
 from core.services import audit
@@ -64,10 +65,17 @@ def update_beneficiary(
 ) -> Beneficiary:
     """Apply ``values`` (and the referents, when given) and record what changed.
 
-    Raises ConcurrentUpdate when ``expected_version`` is older than the stored file.
+    Raises ConcurrentUpdate when ``expected_version`` is older than the stored file, or when the
+    file is archived.
     """
     with transaction.atomic():
         current = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+        if current.status == BeneficiaryStatus.ARCHIVED:
+            # Archived after the caller checked: its personal values must stay erased.
+            events = list(
+                AuditEvent.objects.filter(beneficiary_id=current.pk, action="archive_beneficiary")
+            )
+            raise ConcurrentUpdate(current, events)
         if expected_version is not None and expected_version != current.version:
             events = list(
                 AuditEvent.objects.filter(

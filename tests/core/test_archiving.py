@@ -32,7 +32,12 @@ from core.services.archiving import (
     archive_beneficiary,
     erased_item_fields,
 )
-from core.services.beneficiaries import create_beneficiary, save_relative, update_beneficiary
+from core.services.beneficiaries import (
+    ConcurrentUpdate,
+    create_beneficiary,
+    save_relative,
+    update_beneficiary,
+)
 from core.services.comments import add_comment
 from core.services.documents import add_document
 from core.statistics import Filters, compute, structure_aggregates
@@ -378,6 +383,21 @@ def test_archiving_twice_is_refused(alpha, full_file):
         archive_beneficiary(alpha.agents["manager"], beneficiary)
         with pytest.raises(AlreadyArchived):
             archive_beneficiary(alpha.agents["manager"], beneficiary)
+
+
+def test_edit_racing_archiving_is_rejected(alpha, full_file):
+    # The page or API call checked the file before the archiving committed: its values must not
+    # come back into the archived file.
+    beneficiary, _ = full_file
+
+    with tenant_context(alpha.structure):
+        archive_beneficiary(alpha.agents["manager"], beneficiary)
+        with pytest.raises(ConcurrentUpdate):
+            update_beneficiary(alpha.agents["social_worker"], beneficiary, {"usual_name": "Qz55X"})
+        archived = Beneficiary.objects.get(pk=beneficiary.pk)
+
+    assert archived.usual_name == ""
+    assert archived.status == BeneficiaryStatus.ARCHIVED
 
 
 def _figures(start: date, end: date) -> dict[str, object]:
