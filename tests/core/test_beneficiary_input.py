@@ -129,3 +129,12 @@ def test_postal_code_non_ascii_digits(alpha):
 
     assert response.status_code == 200
     assert "Le code postal comporte 5 chiffres" in page_text(response)
+
+
+@pytest.mark.parametrize("path", ["/api/beneficiaries/", "/api/beneficiaries/%00/"])
+def test_api_nul_byte_gets_json_400(alpha, path):
+    response = alpha.client("manager").get(path, {"search": "a\x00b"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "caractère nul" in response.json()["detail"]
