@@ -547,6 +547,17 @@ def structure_aggregates(period_start: date, period_end: date) -> dict[str, Any]
                         "granted": "250.00",       # granted, by decision (else opening) month
                         "paid": "100.00",          # paid, by payment month
                     },
+                    # The same amounts by follow-up type key, each with the number of aid
+                    # requests it adds up. For "requested", these are the requests opened in
+                    # the month with a requested amount. For "granted" and "paid", they are
+                    # the requests counted in the amounts above.
+                    "amounts_by_type": {
+                        "aide_alimentaire": {
+                            "requested": {"count": 1, "amount": "300.00"},
+                            "granted": {"count": 1, "amount": "250.00"},
+                            "paid": {"count": 1, "amount": "100.00"},
+                        },
+                    },
                 },
             },
         }
@@ -554,7 +565,8 @@ def structure_aggregates(period_start: date, period_end: date) -> dict[str, Any]
     A follow-up type key is the type's ``default_code`` (e.g. "aide_alimentaire"), or its name
     for a type the structure created itself; mediums are ``core.enums.FollowupMedium`` values,
     statuses ``core.enums.HelpRequestStatus`` values. Types, mediums and statuses with a zero
-    count are left out of ``by_type``. Runs 6 queries.
+    count are left out of ``by_type``, and types with no amount counted out of
+    ``amounts_by_type``. Runs 6 queries.
     """
     filters = Filters(period_start, period_end)
     months = {
@@ -564,6 +576,7 @@ def structure_aggregates(period_start: date, period_end: date) -> dict[str, Any]
             "interviews": {"total": 0, "by_type": {}},
             "help_requests": {"total": 0, "by_type": {}},
             "amounts": {"requested": ZERO, "granted": ZERO, "paid": ZERO},
+            "amounts_by_type": {},
         }
         for month in months_between(period_start, period_end)
     }
@@ -652,35 +665,56 @@ def structure_aggregates(period_start: date, period_end: date) -> dict[str, Any]
         entry["total"] += n
         add(entry["by_type"], _type_key(code, name), status, n)
 
-    # One query: each request adds its amounts to up to three months.
+    # One query: each request adds its amounts to up to three months, under its type. The
+    # counts let the national statistics hide an amount made of too few requests.
+    requested_q = _requested_q(filters) & Q(requested_amount__isnull=False)
     amounts = (
         _amount_requests(filters)
         .annotate(
             requested_month=TruncMonth("opening_date"),
             granted_month=TruncMonth("granted_on"),
             paid_month=TruncMonth("payment_date"),
+            code=F("followup_type__default_code"),
+            type_name=F("followup_type__name"),
         )
-        .values("requested_month", "granted_month", "paid_month")
+        .values("requested_month", "granted_month", "paid_month", "code", "type_name")
         .annotate(
-            requested=Sum("requested_amount", filter=_requested_q(filters)),
+            requested=Sum("requested_amount", filter=requested_q),
+            requested_count=Count("pk", filter=requested_q),
             granted=Sum("allocated_amount", filter=_granted_q(filters)),
+            granted_count=Count("pk", filter=_granted_q(filters)),
             paid=Sum("allocated_amount", filter=_paid_q(filters)),
+            paid_count=Count("pk", filter=_paid_q(filters)),
         )
         .values_list(
-            "requested_month", "granted_month", "paid_month", "requested", "granted", "paid"
+            "requested_month", "granted_month", "paid_month", "code", "type_name",
+            "requested", "requested_count", "granted", "granted_count", "paid", "paid_count",
         )
-    )
-    for requested_month, granted_month, paid_month, requested, granted, paid in amounts:
-        for month, kind, value in (
-            (requested_month, "requested", requested),
-            (granted_month, "granted", granted),
-            (paid_month, "paid", paid),
+    )  # fmt: skip
+    for row in amounts:
+        requested_month, granted_month, paid_month, code, name = row[:5]
+        requested, requested_count, granted, granted_count, paid, paid_count = row[5:]
+        for month, kind, value, count in (
+            (requested_month, "requested", requested, requested_count),
+            (granted_month, "granted", granted, granted_count),
+            (paid_month, "paid", paid, paid_count),
         ):
-            if value:
-                months[f"{month:%Y-%m}"]["amounts"][kind] += value
+            if not count:
+                continue
+            entry = months[f"{month:%Y-%m}"]
+            entry["amounts"][kind] += value or ZERO
+            by_type = entry["amounts_by_type"].setdefault(
+                _type_key(code, name),
+                {key: {"count": 0, "amount": ZERO} for key in ("requested", "granted", "paid")},
+            )
+            by_type[kind]["count"] += count
+            by_type[kind]["amount"] += value or ZERO
 
     for entry in months.values():
         entry["amounts"] = {kind: str(_money(value)) for kind, value in entry["amounts"].items()}
+        for by_kind in entry["amounts_by_type"].values():
+            for figure in by_kind.values():
+                figure["amount"] = str(_money(figure["amount"]))
     return {
         "period_start": period_start.isoformat(),
         "period_end": period_end.isoformat(),
