@@ -2,21 +2,45 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from src import env
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "src" / "settings.py"
+GUNICORN_CONFIG = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
 ENVIRONMENT_PAGE = Path(settings.BASE_DIR) / "docs" / "environment.md"
+CHART_VALUES = Path(settings.BASE_DIR) / "helm" / "suivi-social" / "values.yaml"
+
+
+def _variables_read() -> set[str]:
+    """Return the variables that the Django settings and the gunicorn settings read."""
+    pattern = r'env\.read\w*\(\s*"([A-Z0-9_]+)"'
+    return {
+        name
+        for source in (SETTINGS_FILE, GUNICORN_CONFIG)
+        for name in re.findall(pattern, source.read_text())
+    }
 
 
 def test_every_variable_is_documented():
-    read = set(re.findall(r'env\.read\w*\(\s*"([A-Z0-9_]+)"', SETTINGS_FILE.read_text()))
+    read = _variables_read()
     documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", ENVIRONMENT_PAGE.read_text(), re.M))
 
     assert read - documented == set()
     assert documented - read == set()
+
+
+def test_chart_values_list_every_variable():
+    values = yaml.safe_load(CHART_VALUES.read_text())
+    plain = set(values["config"])
+    secret = set(values["secrets"]["variables"])
+    read = _variables_read()
+
+    assert plain & secret == set()
+    assert read - (plain | secret) == set()
+    assert (plain | secret) - read == set()
 
 
 def test_file_variant_reads_secret_from_file(tmp_path, monkeypatch):
