@@ -53,7 +53,12 @@ from core.models import (
 from core.nir import mask_nir
 from core.roles import Action, Scope, can, scope
 from core.services.accompaniments import save_followup, save_help_request
-from core.services.beneficiaries import ConcurrentUpdate, create_beneficiary, update_beneficiary
+from core.services.beneficiaries import (
+    AlreadyArchived,
+    ConcurrentUpdate,
+    create_beneficiary,
+    update_beneficiary,
+)
 from core.services.documents import reads_all_confidential
 from core.text import normalize
 
@@ -156,6 +161,20 @@ def service_errors(error: DjangoValidationError) -> ValidationError:
             (name if name != "__all__" else "detail"): list(messages)
             for name, messages in error.message_dict.items()
         }
+    )
+
+
+def _conflict_message(expected_version: int | None, current: Beneficiary) -> str:
+    if current.status == BeneficiaryStatus.ARCHIVED:
+        return "Ce dossier a été archivé entre-temps : il ne peut plus être modifié."
+    if expected_version is None:
+        return (
+            "Le dossier a été modifié entre-temps : relisez-le (version "
+            f"{current.version}) avant de le modifier."
+        )
+    return (
+        f"Le dossier a été modifié depuis la version indiquée ({expected_version}) : relisez-le "
+        f"(version {current.version}) avant de le modifier."
     )
 
 
@@ -292,11 +311,7 @@ class BeneficiaryViewSet(ApiViewSet):
                 expected_version=values.get("version"),
             )
         except ConcurrentUpdate as error:
-            raise Conflict(
-                "Le dossier a été modifié depuis la version indiquée "
-                f"({values.get('version')}) : relisez-le (version {error.current.version}) "
-                "avant de le modifier."
-            ) from None
+            raise Conflict(_conflict_message(values.get("version"), error.current)) from None
         beneficiary = Beneficiary.objects.prefetch_related("referents").get(pk=beneficiary.pk)
         return self.output(beneficiary, BeneficiaryOutput)
 
@@ -545,6 +560,8 @@ class AccompanimentViewSet(ApiViewSet):
                 )
             else:
                 save_help_request(agent, item, form.model_values(), documents)
+        except AlreadyArchived as error:
+            raise Conflict(" ".join(error.messages)) from None
         except DjangoValidationError as error:
             raise service_errors(error) from None
 

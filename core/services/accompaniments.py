@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.enums import HELP_REQUEST_TRANSITIONS, HelpRequestStatus
 from core.models import Agent, Beneficiary, Document, Followup, FollowupType, HelpRequest
 from core.services import audit
+from core.services.beneficiaries import lock_open_file
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ def _save_item(
         audit.record(actor, action, item, changes, beneficiary_id=item.beneficiary_id)
 
 
+def _file_id(item: Followup | HelpRequest, values: dict[str, Any]) -> int:
+    """Return the id of the file ``item`` belongs to once ``values`` are applied."""
+    beneficiary = values.get("beneficiary")
+    return beneficiary.pk if beneficiary is not None else item.beneficiary_id
+
+
 def _relations_snapshot(item: Any, relations: dict[str, Iterable[Any]]) -> dict[str, list[int]]:
     return {name: sorted(getattr(item, name).values_list("pk", flat=True)) for name in relations}
 
@@ -98,12 +105,16 @@ def save_followup(
     followup_types: Iterable[FollowupType],
     documents: Iterable[Document] | None = None,
 ) -> Followup:
-    """Create or change an interview; ``documents``, when given, replaces its documents."""
+    """Create or change an interview; ``documents``, when given, replaces its documents.
+
+    Raises AlreadyArchived when the file is archived.
+    """
     creating = followup.pk is None
     relations: dict[str, list[Any]] = {"followup_types": list(followup_types)}
     if documents is not None:
         relations["documents"] = list(documents)
     with transaction.atomic():
+        lock_open_file(_file_id(followup, values))
         if creating:
             followup.created_by = actor
         _save_item(
@@ -119,8 +130,10 @@ def save_followup(
 
 
 def delete_item(actor: Agent, item: Followup | HelpRequest) -> None:
+    """Delete an interview or aid request; raise AlreadyArchived when the file is archived."""
     beneficiary = item.beneficiary
     with transaction.atomic():
+        lock_open_file(beneficiary.pk)
         action = "delete_followup" if isinstance(item, Followup) else "delete_help_request"
         audit.record(actor, action, item, {}, beneficiary_id=beneficiary.pk)
         item.delete()
@@ -202,7 +215,8 @@ def save_help_request(
 
     ``session_decision`` lets an open commission session correct its own decision (accepted,
     refused or adjourned) without going through the transitions from one to the other.
-    ``documents``, when given, replaces the request's documents.
+    ``documents``, when given, replaces the request's documents. Raises AlreadyArchived when
+    the file is archived.
     """
     creating = help_request.pk is None
     stored = (
@@ -227,6 +241,7 @@ def save_help_request(
         values["decision_date"] = timezone.localdate()
 
     with transaction.atomic():
+        lock_open_file(_file_id(help_request, values))
         if creating:
             help_request.created_by = actor
         _save_item(

@@ -4,6 +4,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -15,6 +16,36 @@ from core.services import audit
 logger = logging.getLogger(__name__)
 
 _FILE_NUMBER_ATTEMPTS = 5
+
+
+class AlreadyArchived(ValidationError):
+    """The file was archived, by an agent or by the retention job: it can no longer change.
+
+    A ValidationError without a field, so that forms show it above their fields.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            {
+                NON_FIELD_ERRORS: [
+                    "Ce dossier a été archivé entre-temps : ses informations personnelles sont "
+                    "effacées et il ne peut plus être modifié. Rechargez la page du dossier."
+                ]
+            }
+        )
+
+
+def lock_open_file(beneficiary_id: int) -> Beneficiary:
+    """Lock the file's row until the current transaction ends and return it; raise
+    AlreadyArchived when the file is archived.
+
+    Every write to a file or to its items takes this lock first, as archiving does. A write
+    then either commits before the archiving, which erases it, or finds the file archived.
+    """
+    current = Beneficiary.objects.select_for_update().get(pk=beneficiary_id)
+    if current.status == BeneficiaryStatus.ARCHIVED:
+        raise AlreadyArchived()
+    return current
 
 
 class ConcurrentUpdate(Exception):
@@ -114,9 +145,13 @@ def update_beneficiary(
 def save_relative(
     actor: Agent, beneficiary: Beneficiary, relative: Relative, values: dict[str, Any]
 ) -> Relative:
-    """Add a relative to the file, or change one; the file's trail records it."""
+    """Add a relative to the file, or change one; the file's trail records it.
+
+    Raises AlreadyArchived when the file is archived.
+    """
     creating = relative.pk is None
     with transaction.atomic():
+        lock_open_file(beneficiary.pk)
         before = {} if creating else audit.snapshot(relative)
         for name, value in values.items():
             setattr(relative, name, value)
@@ -133,7 +168,9 @@ def save_relative(
 
 
 def delete_relative(actor: Agent, relative: Relative) -> None:
+    """Remove a relative from the file; raise AlreadyArchived when the file is archived."""
     with transaction.atomic():
+        lock_open_file(relative.beneficiary_id)
         changes = audit.snapshot(relative)
         changes.pop("beneficiary", None)
         audit.record(

@@ -22,6 +22,7 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
 from django_tenants.utils import schema_context
 
@@ -30,6 +31,7 @@ from core.enums import DocumentTheme
 from core.models import Agent, Beneficiary, Document
 from core.roles import Action, Scope, scope
 from core.services import audit
+from core.services.beneficiaries import lock_open_file
 from core.services.notifications import notify_new_document
 
 logger = logging.getLogger(__name__)
@@ -315,8 +317,9 @@ def add_document(
     """Check ``uploaded_file``, store it under a random key and record the document and its
     audit row.
 
-    Raises ValidationError when the file is rejected (see ``check_upload``). The caller checks
-    that ``actor`` may add a document to this file.
+    Raises ValidationError when the file is rejected (see ``check_upload``), AlreadyArchived
+    when the beneficiary's file is archived. The caller checks that ``actor`` may add a document
+    to this file.
     """
     file_format = check_upload(uploaded_file)
     document = Document(
@@ -335,6 +338,7 @@ def add_document(
     document.file.save(document.storage_key, uploaded_file, save=False)
     try:
         with transaction.atomic():
+            lock_open_file(beneficiary.pk)
             document.save()
             audit.record(
                 actor,
@@ -356,8 +360,12 @@ def add_document(
 def update_document(
     actor: Agent, document: Document, kind: str, themes: Iterable[str], is_confidential: bool
 ) -> Document:
-    """Change the type, themes and confidentiality of ``document``. Its file is kept as is."""
+    """Change the type, themes and confidentiality of ``document``. Its file is kept as is.
+
+    Raises AlreadyArchived when the beneficiary's file is archived.
+    """
     with transaction.atomic():
+        lock_open_file(document.beneficiary_id)
         before = _audit_values(document)
         document.kind = kind
         document.themes = _ordered_themes(themes)
@@ -377,11 +385,13 @@ def update_document(
 
 def delete_document(actor: Agent, document: Document) -> None:
     """Delete ``document`` and record it. The stored file is deleted once the transaction
-    commits, so a rollback never leaves a document without its file."""
+    commits, so a rollback never leaves a document without its file. Raises AlreadyArchived
+    when the beneficiary's file is archived."""
     storage = document.file.storage
     stored_name = document.file.name
     schema_name = connection.schema_name
     with transaction.atomic():
+        lock_open_file(document.beneficiary_id)
         audit.record(
             actor,
             "delete_document",
@@ -395,12 +405,12 @@ def delete_document(actor: Agent, document: Document) -> None:
     logger.info("Document %s deleted by agent %s", document_id, actor.pk)
 
 
-def delete_stored_files_on_commit(documents: Iterable[Document]) -> None:
-    """Delete the stored files of ``documents`` once the current transaction commits; the
-    caller deletes the rows."""
+def delete_stored_files_on_commit(files: Iterable[FieldFile]) -> None:
+    """Delete the stored ``files`` (of documents, of commission minutes) once the current
+    transaction commits; the caller deletes or updates the rows."""
     schema_name = connection.schema_name
-    for document in documents:
-        storage, stored_name = document.file.storage, document.file.name
+    for stored in files:
+        storage, stored_name = stored.storage, stored.name
         transaction.on_commit(
             functools.partial(_delete_stored_file, storage, stored_name, schema_name)
         )

@@ -15,8 +15,10 @@ from core.forms.accompaniments import FollowupForm, HelpRequestForm
 from core.models import Beneficiary, Followup, HelpRequest
 from core.roles import Action
 from core.services.accompaniments import delete_item, save_followup, save_help_request
+from core.services.beneficiaries import AlreadyArchived
 from core.services.comments import add_comment
 from core.services.documents import documents_for
+from core.views.archiving import refuse_archived
 from core.views.decorators import agent_required
 
 KINDS = {
@@ -144,7 +146,10 @@ def item_delete(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
     item = _get_item(request, kind, item_id, KINDS[kind]["delete"])
     if request.method == "POST":
         file_number = item.beneficiary.file_number
-        delete_item(request.user, item)
+        try:
+            delete_item(request.user, item)
+        except AlreadyArchived as error:
+            return refuse_archived(request, file_number, error, tab="historique")
         messages.success(request, "L'élément a été supprimé.")
         return redirect(
             reverse("core:beneficiary_detail", args=[file_number]) + "?onglet=historique"
@@ -162,7 +167,10 @@ def item_comment(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
     elif len(content) > 5000:
         messages.error(request, "Le commentaire dépasse 5 000 caractères : raccourcissez-le.")
     else:
-        add_comment(request.user, item, content)
+        try:
+            add_comment(request.user, item, content)
+        except AlreadyArchived as error:
+            return refuse_archived(request, item.beneficiary.file_number, error, tab="historique")
         messages.success(request, "Votre commentaire a été ajouté.")
     return redirect(_history_url(item))
 

@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
 
 from core.access import get_beneficiary_for
 from core.enums import BeneficiaryStatus
@@ -13,7 +15,18 @@ from core.views.decorators import agent_required
 ALREADY_ARCHIVED = "Ce dossier est déjà archivé : ses informations personnelles sont effacées."
 
 
+def refuse_archived(
+    request: HttpRequest, file_number: str, error: AlreadyArchived, tab: str = ""
+) -> HttpResponse:
+    """Redirect to the file page, on ``tab`` when given, with the service's message about a
+    write that reached a file archived in the meantime."""
+    messages.error(request, " ".join(error.messages))
+    url = reverse("core:beneficiary_detail", args=[file_number])
+    return redirect(f"{url}?onglet={tab}" if tab else url)
+
+
 @agent_required(Action.ARCHIVE_BENEFICIARY)
+@require_http_methods(["GET", "HEAD", "POST"])
 def beneficiary_archive(request: HttpRequest, file_number: str) -> HttpResponse:
     """Ask for confirmation, then archive (anonymise) the file."""
     beneficiary = get_beneficiary_for(request.user, file_number, Action.ARCHIVE_BENEFICIARY)
@@ -40,6 +53,7 @@ def beneficiary_archive(request: HttpRequest, file_number: str) -> HttpResponse:
 
 
 @agent_required(Action.HOLD_RETENTION)
+@require_http_methods(["GET", "HEAD", "POST"])
 def beneficiary_retention_hold(request: HttpRequest, file_number: str) -> HttpResponse:
     """Record, change or end the file's "conservation justifiée"."""
     beneficiary = get_beneficiary_for(request.user, file_number, Action.HOLD_RETENTION)

@@ -15,6 +15,7 @@ from core.enums import BeneficiaryStatus, DocumentTheme, DocumentType
 from core.forms.documents import DocumentDetailsForm, DocumentUploadForm
 from core.models import Agent, Beneficiary, Document
 from core.roles import Action, can
+from core.services.beneficiaries import AlreadyArchived
 from core.services.documents import (
     BYTES_PER_MB,
     add_document,
@@ -24,6 +25,7 @@ from core.services.documents import (
     open_for_download,
     update_document,
 )
+from core.views.archiving import refuse_archived
 from core.views.decorators import agent_required
 
 logger = logging.getLogger(__name__)
@@ -101,14 +103,17 @@ def document_add(request: HttpRequest, file_number: str) -> HttpResponse:
     else:
         form = DocumentUploadForm()
     if request.method == "POST" and form.is_valid():
-        document = add_document(
-            request.user,
-            beneficiary,
-            form.cleaned_data["file"],
-            kind=form.cleaned_data["kind"],
-            themes=form.cleaned_data["themes"],
-            is_confidential=form.cleaned_data["is_confidential"],
-        )
+        try:
+            document = add_document(
+                request.user,
+                beneficiary,
+                form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                themes=form.cleaned_data["themes"],
+                is_confidential=form.cleaned_data["is_confidential"],
+            )
+        except AlreadyArchived as error:
+            return refuse_archived(request, beneficiary.file_number, error, tab="documents")
         messages.success(request, f"Le document « {document.name} » a été ajouté au dossier.")
         return _to_file(beneficiary)
     context = {"form": form, "beneficiary": beneficiary, "document": None, "nav": "beneficiaries"}
@@ -131,13 +136,16 @@ def document_edit(request: HttpRequest, file_number: str, document_id: int) -> H
         },
     )
     if request.method == "POST" and form.is_valid():
-        update_document(
-            request.user,
-            document,
-            kind=form.cleaned_data["kind"],
-            themes=form.cleaned_data["themes"],
-            is_confidential=form.cleaned_data["is_confidential"],
-        )
+        try:
+            update_document(
+                request.user,
+                document,
+                kind=form.cleaned_data["kind"],
+                themes=form.cleaned_data["themes"],
+                is_confidential=form.cleaned_data["is_confidential"],
+            )
+        except AlreadyArchived as error:
+            return refuse_archived(request, beneficiary.file_number, error, tab="documents")
         messages.success(request, f"Le document « {document.name} » a été modifié.")
         return _to_file(beneficiary)
     context = {
@@ -158,7 +166,10 @@ def document_delete(request: HttpRequest, file_number: str, document_id: int) ->
         raise Http404("Dossier archivé.")
     if request.method == "POST":
         name = document.name
-        delete_document(request.user, document)
+        try:
+            delete_document(request.user, document)
+        except AlreadyArchived as error:
+            return refuse_archived(request, beneficiary.file_number, error, tab="documents")
         messages.success(request, f"Le document « {name} » a été supprimé.")
         return _to_file(beneficiary)
     context = {"beneficiary": beneficiary, "document": document, "nav": "beneficiaries"}

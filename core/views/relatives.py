@@ -8,7 +8,8 @@ from core.enums import BeneficiaryStatus
 from core.forms.relatives import RelativeForm
 from core.models import Beneficiary, Relative
 from core.roles import Action
-from core.services.beneficiaries import delete_relative, save_relative
+from core.services.beneficiaries import AlreadyArchived, delete_relative, save_relative
+from core.views.archiving import refuse_archived
 from core.views.decorators import agent_required
 
 
@@ -39,7 +40,10 @@ def relative_edit(
         reachable=beneficiaries_for(request.user, Action.VIEW_GENERAL_INFO),
     )
     if request.method == "POST" and form.is_valid():
-        save_relative(request.user, beneficiary, relative, form.model_values())
+        try:
+            save_relative(request.user, beneficiary, relative, form.model_values())
+        except AlreadyArchived as error:
+            return refuse_archived(request, beneficiary.file_number, error)
         messages.success(request, "L'entourage a été mis à jour.")
         return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)
     context = {
@@ -55,6 +59,9 @@ def relative_edit(
 @require_POST
 def relative_delete(request: HttpRequest, file_number: str, relative_id: int) -> HttpResponse:
     beneficiary = _editable_file(request, file_number)
-    delete_relative(request.user, _relative(beneficiary, relative_id))
+    try:
+        delete_relative(request.user, _relative(beneficiary, relative_id))
+    except AlreadyArchived as error:
+        return refuse_archived(request, beneficiary.file_number, error)
     messages.success(request, "Le membre de l'entourage a été retiré du dossier.")
     return redirect("core:beneficiary_detail", file_number=beneficiary.file_number)

@@ -9,6 +9,7 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods
 from dsfr.forms import DsfrBaseForm
 
 from core.access import beneficiaries_for, get_beneficiary_for
@@ -59,6 +60,7 @@ class SubjectAccessForm(DsfrBaseForm):
 
 
 @agent_required(Action.EXPORT_FILE)
+@require_http_methods(["GET", "HEAD", "POST"])
 def file_export(request: HttpRequest, file_number: str) -> HttpResponse:
     agent = request.user
     beneficiary = get_beneficiary_for(agent, file_number, Action.EXPORT_FILE)

@@ -702,3 +702,45 @@ def test_token_page_manager_only(alpha, role):
 
     assert client.get("/structure/acces-api/").status_code == 404
     assert client.post("/structure/acces-api/", {"name": "x", "role": "manager"}).status_code == 404
+
+
+def test_update_racing_archiving_gets_409(alpha, data, monkeypatch):
+    # The file is archived between the endpoint's check and the service's row lock.
+    from core.api import views
+    from core.services.archiving import archive_beneficiary
+
+    update = views.update_beneficiary
+
+    def archive_then_update(agent, beneficiary, *args, **kwargs):
+        archive_beneficiary(alpha.agents["manager"], Beneficiary.objects.get(pk=beneficiary.pk))
+        return update(agent, beneficiary, *args, **kwargs)
+
+    monkeypatch.setattr(views, "update_beneficiary", archive_then_update)
+    client, _ = token_client(alpha, "manager")
+    path = f"/api/beneficiaries/{data['followed'].file_number}/"
+
+    response = client.patch(path, {"city": "Autun"}, content_type="application/json")
+
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "None" not in detail
+    assert "archivé" in detail
+
+
+def test_update_without_version_conflict_wording(alpha, data, monkeypatch):
+    from core.api import views
+    from core.services.beneficiaries import ConcurrentUpdate
+
+    def conflict(agent, beneficiary, *args, **kwargs):
+        raise ConcurrentUpdate(Beneficiary.objects.get(pk=beneficiary.pk), [])
+
+    monkeypatch.setattr(views, "update_beneficiary", conflict)
+    client, _ = token_client(alpha, "manager")
+    path = f"/api/beneficiaries/{data['followed'].file_number}/"
+
+    response = client.patch(path, {"city": "Autun"}, content_type="application/json")
+
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "None" not in detail
+    assert "modifié entre-temps" in detail
