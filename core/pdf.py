@@ -167,14 +167,23 @@ def _build(story: list, pagesize: tuple[float, float], title: str, author: str) 
     return buffer.getvalue()
 
 
-def decision_label(help_request: HelpRequest) -> str:
-    return HelpRequestStatus(help_request.status).label
+@dataclass(frozen=True)
+class MinutesRow:
+    """One examined aid request, as the minutes print it."""
+
+    file_number: str
+    person: str
+    followup_type: str
+    requested_amount: Decimal | None
+    allocated_amount: Decimal | None
+    status: str
+    refusal_reason: str
 
 
 def minutes_pdf(
     structure: Structure,
     committee: Committee,
-    help_requests: list[HelpRequest],
+    rows: list[MinutesRow],
     closed_on: date,
     closed_by: str,
 ) -> bytes:
@@ -185,13 +194,13 @@ def minutes_pdf(
     story += [Spacer(1, 8 * mm), Paragraph(markup(title), styles.title)]
     counts = {status: 0 for status in HelpRequestStatus}
     granted_total = Decimal(0)
-    for help_request in help_requests:
-        counts[HelpRequestStatus(help_request.status)] += 1
-        if help_request.status == HelpRequestStatus.ACCEPTED and help_request.allocated_amount:
-            granted_total += help_request.allocated_amount
+    for row in rows:
+        counts[HelpRequestStatus(row.status)] += 1
+        if row.status == HelpRequestStatus.ACCEPTED and row.allocated_amount:
+            granted_total += row.allocated_amount
     summary = (
         f"Séance du {french_date(committee.date)}, close le {french_date(closed_on)} "
-        f"par {closed_by}. {len(help_requests)} demande(s) examinée(s) : "
+        f"par {closed_by}. {len(rows)} demande(s) examinée(s) : "
         f"{counts[HelpRequestStatus.ACCEPTED]} acceptée(s), "
         f"{counts[HelpRequestStatus.REFUSED]} refusée(s), "
         f"{counts[HelpRequestStatus.ADJOURNED]} ajournée(s). "
@@ -209,22 +218,21 @@ def minutes_pdf(
         "Décision",
         "Motif du refus",
     ]
-    rows = [[Paragraph(markup(text), styles.header_cell) for text in headers]]
-    for help_request in help_requests:
-        beneficiary = help_request.beneficiary
+    lines = [[Paragraph(markup(text), styles.header_cell) for text in headers]]
+    for row in rows:
         cells = [
-            beneficiary.file_number,
-            beneficiary.display_name,
-            help_request.followup_type.name,
-            euros(help_request.requested_amount),
-            euros(help_request.allocated_amount),
-            decision_label(help_request),
-            help_request.refusal_reason if help_request.status == "refused" else "",
+            row.file_number,
+            row.person,
+            row.followup_type,
+            euros(row.requested_amount),
+            euros(row.allocated_amount),
+            HelpRequestStatus(row.status).label,
+            row.refusal_reason if row.status == HelpRequestStatus.REFUSED else "",
         ]
-        rows.append([Paragraph(markup(text), styles.cell) for text in cells])
+        lines.append([Paragraph(markup(text), styles.cell) for text in cells])
     widths = [x * mm for x in (24, 42, 44, 26, 26, 24, 75)]
     # Long refusal reasons may make a row taller than a page: let rows split across pages.
-    table = Table(rows, colWidths=widths, repeatRows=1, splitInRow=1)
+    table = Table(lines, colWidths=widths, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [

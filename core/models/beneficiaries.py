@@ -213,6 +213,9 @@ class Beneficiary(models.Model):
         "conservation justifiée jusqu'au", null=True, blank=True
     )
     retention_hold_reason = models.TextField("motif de la conservation justifiée", blank=True)
+    # The archiving day announced to the referents by the retention job, which archives the
+    # file on that day at the earliest. A later retention limit (a new contact, a hold) voids it.
+    archiving_planned_on = models.DateField("archivage prévu le", null=True, blank=True)
 
     # Follow-up types used by the file's interviews and aid requests, kept by their services
     # so the list can show and filter them without scanning those tables.

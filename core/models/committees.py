@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import JSONField, Value
 
 from core.enums import CommitteeKind
 
@@ -20,6 +21,11 @@ class Committee(models.Model):
         "core.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     minutes = models.FileField("procès-verbal", upload_to="commissions/", blank=True)
+    # The lines of the minutes as the session closed them, so that archiving a person can
+    # rebuild the same minutes without their name. Empty for sessions closed before it existed.
+    minutes_rows = models.JSONField(
+        "lignes du procès-verbal", default=list, db_default=Value([], JSONField()), blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,8 +8,10 @@ free texts, syntheses, comments, documents and their stored files, notifications
 other files' households, the personal values recorded in the audit trail, and the searches of
 list exports that could name the person.
 
-NOTE: the minutes PDF of a closed commission session still names the people it decided on.
-It is the session's record as signed, so archiving leaves it as it is.
+The minutes of each closed commission session that examined the person are rebuilt with
+"Personne archivée" in place of the name and without the refusal reason; their decisions,
+amounts and aid types stay. The person's requests leave the sessions still planned, and no
+decision letter can be produced for them any more.
 """
 
 import logging
@@ -34,6 +36,11 @@ from core.models import (
     Relative,
 )
 from core.services import audit
+
+# AlreadyArchived is re-exported: callers of archive_beneficiary catch it from here.
+from core.services.beneficiaries import AlreadyArchived as AlreadyArchived
+from core.services.beneficiaries import lock_open_file
+from core.services.committees import erase_person_from_minutes, leave_planned_sessions
 from core.services.documents import delete_stored_files_on_commit
 from core.text import normalize
 
@@ -74,10 +81,6 @@ _KEPT_AUDIT_KEYS: dict[str, set[str]] = {
 }
 
 
-class AlreadyArchived(Exception):
-    """The file was archived already, by someone else or by the retention job."""
-
-
 def erased_item_fields(model: type[Followup] | type[HelpRequest]) -> list[str]:
     """Return the fields of an interview or aid request that archiving erases: its free texts,
     that is every text field without a fixed list of choices."""
@@ -107,12 +110,12 @@ def archive_beneficiary(actor: Agent | None, beneficiary: Beneficiary) -> Benefi
     deleted once the transaction commits. Raises AlreadyArchived when the file is archived.
     """
     with transaction.atomic():
-        current = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
-        if current.status == BeneficiaryStatus.ARCHIVED:
-            raise AlreadyArchived()
+        current = lock_open_file(beneficiary.pk)
         previous_status = current.status
 
         _erase_household(actor, current)
+        leave_planned_sessions(actor, current)
+        erase_person_from_minutes(actor, current)
         _erase_accompaniments(current)
         _erase_documents(current)
         Notification.objects.filter(beneficiary=current).delete()
@@ -228,7 +231,7 @@ def erase_help_requests(help_requests: models.QuerySet[HelpRequest]) -> list[int
 
 def _erase_documents(beneficiary: Beneficiary) -> None:
     documents = list(Document.objects.filter(beneficiary=beneficiary))
-    delete_stored_files_on_commit(documents)
+    delete_stored_files_on_commit(document.file for document in documents)
     Document.objects.filter(pk__in=[document.pk for document in documents]).delete()
 
 

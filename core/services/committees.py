@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,10 +18,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core import pdf
-from core.enums import HelpRequestStatus, InstructionKind
-from core.models import Agent, Committee, HelpRequest
+from core.enums import BeneficiaryStatus, HelpRequestStatus, InstructionKind
+from core.models import Agent, Beneficiary, Committee, HelpRequest
 from core.services import audit
 from core.services.accompaniments import save_help_request
+from core.services.documents import delete_stored_files_on_commit
 from tenants.api import current_structure
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ LETTER_STATUSES = (
     HelpRequestStatus.REFUSED,
     HelpRequestStatus.CLOSED_BY_BENEFICIARY,
 )
+# What the minutes print in place of the name of a person whose file was archived.
+ARCHIVED_PERSON = "Personne archivée"
 
 
 class CommitteeClosed(ValidationError):
@@ -75,6 +79,7 @@ def eligible_requests(committee: Committee) -> QuerySet[HelpRequest]:
             is_complete=True,
             instruction=InstructionKind.INTERNAL,
         )
+        .exclude(beneficiary__status=BeneficiaryStatus.ARCHIVED)
         .filter(
             Q(committee__isnull=True)
             | Q(committee__status=Committee.Status.CLOSED, committee__date__lt=committee.date)
@@ -219,14 +224,8 @@ def close_committee(actor: Agent, committee: Committee) -> Committee:
         locked.status = Committee.Status.CLOSED
         locked.closed_at = now
         locked.closed_by = actor
-        content = pdf.minutes_pdf(
-            current_structure(), locked, requests, timezone.localdate(now), actor.full_name
-        )
-        locked.minutes.save(
-            f"proces-verbal-{locked.date:%Y-%m-%d}-{locked.pk}.pdf",
-            ContentFile(content),
-            save=False,
-        )
+        locked.minutes_rows = [_minutes_entry(item) for item in requests]
+        _store_minutes(locked)
         locked.save()
         audit.record(
             actor,
@@ -244,8 +243,11 @@ def close_committee(actor: Agent, committee: Committee) -> Committee:
 
 
 def letter_available(committee: Committee, help_request: HelpRequest) -> bool:
+    """Return whether the session's decision letter to the person can be produced: never once
+    the person's file is archived, because the letter is addressed to them by name."""
     return (
         committee.status == Committee.Status.CLOSED
+        and help_request.beneficiary.status != BeneficiaryStatus.ARCHIVED
         and help_request.committee_id == committee.pk
         and help_request.committee_date == committee.date
         and help_request.status in LETTER_STATUSES
@@ -260,3 +262,123 @@ def decision_letter(committee: Committee, help_request: HelpRequest) -> bytes:
     return pdf.decision_letter_pdf(
         current_structure(), committee, help_request, timezone.localdate(committee.closed_at)
     )
+
+
+# The minutes and archiving
+
+
+def _minutes_entry(help_request: HelpRequest) -> dict[str, Any]:
+    """Return the minutes line of an examined request, as stored in ``minutes_rows``."""
+    beneficiary = help_request.beneficiary
+    archived = beneficiary.status == BeneficiaryStatus.ARCHIVED
+    return {
+        "help_request": help_request.pk,
+        "beneficiary": beneficiary.pk,
+        "file_number": beneficiary.file_number,
+        "person": ARCHIVED_PERSON if archived else beneficiary.display_name,
+        "followup_type": help_request.followup_type.name,
+        "requested_amount": _amount_text(help_request.requested_amount),
+        "allocated_amount": _amount_text(help_request.allocated_amount),
+        "status": help_request.status,
+        "refusal_reason": help_request.refusal_reason,
+    }
+
+
+def _amount_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount)
+
+
+def _minutes_row(entry: dict[str, Any]) -> pdf.MinutesRow:
+    amounts = {
+        name: None if entry[name] is None else Decimal(entry[name])
+        for name in ("requested_amount", "allocated_amount")
+    }
+    fields = {
+        name: value
+        for name, value in entry.items()
+        if name in pdf.MinutesRow.__dataclass_fields__ and name not in amounts
+    }
+    return pdf.MinutesRow(**fields, **amounts)
+
+
+def _store_minutes(committee: Committee) -> None:
+    """Build the minutes PDF of a closed session from its ``minutes_rows`` and attach it; the
+    caller saves the session."""
+    assert committee.closed_at is not None
+    closed_by = committee.closed_by.full_name if committee.closed_by else ""
+    content = pdf.minutes_pdf(
+        current_structure(),
+        committee,
+        [_minutes_row(entry) for entry in committee.minutes_rows],
+        timezone.localdate(committee.closed_at),
+        closed_by,
+    )
+    committee.minutes.save(
+        f"proces-verbal-{committee.date:%Y-%m-%d}-{committee.pk}.pdf",
+        ContentFile(content),
+        save=False,
+    )
+
+
+def erase_person_from_minutes(actor: Agent | None, beneficiary: Beneficiary) -> int:
+    """Rebuild the minutes of each closed session that examined ``beneficiary``, with
+    ARCHIVED_PERSON in place of the name and no refusal reason; return how many.
+
+    The decision, amounts and aid type of each line stay. The previous PDF is deleted once the
+    transaction commits. Runs inside the archiving's transaction.
+    """
+    listed = Q(minutes_rows__contains=[{"beneficiary": beneficiary.pk}])
+    # NOTE: a session closed before ``minutes_rows`` existed is rebuilt from the requests it
+    # still holds. A request adjourned there and decided by a later session has moved on, so
+    # that older session is neither found here nor rebuilt.
+    legacy = Q(minutes_rows=[], help_requests__beneficiary=beneficiary)
+    ids = set(
+        Committee.objects.filter(status=Committee.Status.CLOSED)
+        .filter(listed | legacy)
+        .values_list("pk", flat=True)
+    )
+    sessions = (
+        Committee.objects.select_for_update(of=("self",))
+        .select_related("closed_by")
+        .filter(pk__in=ids)
+    )
+    for committee in sessions.order_by("pk"):
+        if not committee.minutes_rows:
+            committee.minutes_rows = [_minutes_entry(item) for item in session_requests(committee)]
+        for entry in committee.minutes_rows:
+            if entry["beneficiary"] == beneficiary.pk:
+                entry["person"] = ARCHIVED_PERSON
+                entry["refusal_reason"] = ""
+        previous = committee.minutes.name
+        if committee.minutes:
+            delete_stored_files_on_commit([committee.minutes])
+        _store_minutes(committee)
+        committee.save(update_fields=["minutes", "minutes_rows"])
+        audit.record(
+            actor,
+            "rewrite_committee_minutes",
+            committee,
+            {"minutes": [previous, committee.minutes.name]},
+        )
+    if ids:
+        logger.info(
+            "Minutes of committees %s rebuilt without beneficiary %s", sorted(ids), beneficiary.pk
+        )
+    return len(ids)
+
+
+def leave_planned_sessions(actor: Agent | None, beneficiary: Beneficiary) -> None:
+    """Take the aid requests of ``beneficiary`` off the sessions still planned: no decision can
+    be recorded on an archived file. Runs inside the archiving's transaction."""
+    requests = HelpRequest.objects.filter(
+        beneficiary=beneficiary, committee__status=Committee.Status.PLANNED
+    )
+    for help_request in requests:
+        audit.record(
+            actor,
+            "update_help_request",
+            help_request,
+            {"committee": [help_request.committee_id, None]},
+            beneficiary_id=beneficiary.pk,
+        )
+    requests.update(committee=None)

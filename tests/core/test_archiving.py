@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from core import pdf
 from core.enums import BeneficiaryStatus, HelpRequestStatus
 from core.models import (
     AuditEvent,
@@ -24,6 +25,7 @@ from core.models import (
     Notification,
     Relative,
 )
+from core.services import committees
 from core.services.accompaniments import save_followup, save_help_request
 from core.services.archiving import (
     ERASED,
@@ -180,6 +182,7 @@ def full_file(alpha, django_capture_on_commit_callbacks):
                 "requested_amount": Decimal("90.00"),
             },
         )
+        committee = _closed_committee_deciding(manager, beneficiary, food, other)
         add_comment(manager, followup, "Qz79X commentaire sur l'entretien")
         add_comment(manager, help_request, "Qz80X commentaire sur la demande")
         add_comment(social_worker, refused, "Qz81X commentaire sur le refus")
@@ -209,13 +212,53 @@ def full_file(alpha, django_capture_on_commit_callbacks):
         "Qz79X",
         "Qz80X",
         "Qz81X",
+        "Qz82X",
         "Qz90X",
         BIRTH_DATE.isoformat(),
         # The phone numbers as search_text stores them.
         "0612345678",
         "0798765432",
     }
+    beneficiary.committee = committee
     return beneficiary, sorted(searched)
+
+
+def _closed_committee_deciding(manager, beneficiary, food, other):
+    """Close a commission session that refused an aid request of ``beneficiary`` and granted
+    one of ``other``; return the session."""
+    session_day = TODAY - timedelta(days=5)
+    refused = save_help_request(
+        manager,
+        HelpRequest(beneficiary=beneficiary),
+        {
+            "opening_date": TODAY - timedelta(days=8),
+            "followup_type": food,
+            "is_complete": True,
+            "requested_amount": Decimal("300.00"),
+        },
+    )
+    granted = save_help_request(
+        manager,
+        HelpRequest(beneficiary=other),
+        {
+            "opening_date": TODAY - timedelta(days=8),
+            "followup_type": food,
+            "is_complete": True,
+            "requested_amount": Decimal("200.00"),
+        },
+    )
+    committee = committees.create_committee(manager, "standing", session_day)
+    committees.add_requests(manager, committee, [refused.pk, granted.pk])
+    errors = committees.record_decisions(
+        manager,
+        committee,
+        [
+            committees.Decision(refused, "refused", None, "Qz82X motif de la commission"),
+            committees.Decision(granted, "accepted", Decimal("120.00"), ""),
+        ],
+    )
+    assert errors == {}
+    return committees.close_committee(manager, committee)
 
 
 def _text_columns(schema: str) -> list[tuple[str, str]]:
@@ -333,7 +376,11 @@ def test_archiving_keeps_statistics_fields(alpha, full_file):
     assert types == ["aide_alimentaire"]
     assert followup.medium == "phone_call"
     assert followup.date == TODAY - timedelta(days=20)
-    assert [item.requested_amount for item in requests] == [Decimal("150.00"), Decimal("90.00")]
+    assert [item.requested_amount for item in requests] == [
+        Decimal("150.00"),
+        Decimal("90.00"),
+        Decimal("300.00"),
+    ]
     assert [item.status for item in requests][1] == HelpRequestStatus.REFUSED
     assert all(item.anonymized_at is not None for item in requests)
 
@@ -434,7 +481,7 @@ def test_statistics_other_than_people_unchanged(alpha, full_file):
         people_after = compute(Filters(start, end)).people
 
     assert before["interviews"] == 1
-    assert before["help_requests"] == 2
+    assert before["help_requests"] == 4
     assert after == before
     # People counts leave archived files out, as the statistics page explains.
     assert people_after == people_before - 1
@@ -523,5 +570,67 @@ def test_agent_of_other_structure_gets_404(alpha, beta, full_file):
     response = beta.client("manager").post(
         f"/beneficiaires/{beneficiary.file_number}/archiver/", {"confirmation": "on"}
     )
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", ["archiver", "conservation", "exporter"])
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_file_pages_reject_other_methods(alpha, full_file, page, method):
+    beneficiary, _ = full_file
+    client = alpha.client("manager")
+
+    response = getattr(client, method)(f"/beneficiaires/{beneficiary.file_number}/{page}/")
+
+    assert response.status_code == 405
+    assert "Action impossible sur cette page" in page_text(response)
+    with tenant_context(alpha.structure):
+        assert Beneficiary.objects.get(pk=beneficiary.pk).status == BeneficiaryStatus.ACTIVE
+
+
+def test_archiving_rewrites_committee_minutes(
+    alpha, full_file, monkeypatch, django_capture_on_commit_callbacks
+):
+    beneficiary, _ = full_file
+    committee = beneficiary.committee
+    rendered = []
+    render_minutes = pdf.minutes_pdf
+
+    def spy(structure, session, rows, closed_on, closed_by):
+        rendered.append(rows)
+        return render_minutes(structure, session, rows, closed_on, closed_by)
+
+    monkeypatch.setattr(pdf, "minutes_pdf", spy)
+    with tenant_context(alpha.structure):
+        old_minutes = Path(committee.minutes.path)
+        with django_capture_on_commit_callbacks(execute=True):
+            archive_beneficiary(alpha.agents["manager"], beneficiary)
+        committee.refresh_from_db()
+        new_minutes = Path(committee.minutes.path)
+        food = FollowupType.objects.get(default_code="aide_alimentaire").name
+
+    (rows,) = rendered
+    by_file = {row.file_number: row for row in rows}
+    archived_row = by_file[beneficiary.file_number]
+    other_row = next(row for row in rows if row.file_number != beneficiary.file_number)
+    assert archived_row.person == "Personne archivée"
+    assert archived_row.status == HelpRequestStatus.REFUSED
+    assert archived_row.requested_amount == Decimal("300.00")
+    assert archived_row.followup_type == food
+    assert archived_row.refusal_reason == ""
+    assert other_row.person == "Autre DOSSIER"
+    assert other_row.allocated_amount == Decimal("120.00")
+    assert not old_minutes.exists()
+    assert new_minutes.read_bytes().startswith(b"%PDF")
+
+
+def test_archived_person_has_no_decision_letter(alpha, full_file):
+    beneficiary, _ = full_file
+    committee = beneficiary.committee
+    with tenant_context(alpha.structure):
+        refused = HelpRequest.objects.get(beneficiary=beneficiary, committee=committee)
+        archive_beneficiary(alpha.agents["manager"], beneficiary)
+
+    response = alpha.client("manager").get(f"/commissions/{committee.pk}/courriers/{refused.pk}/")
 
     assert response.status_code == 404
