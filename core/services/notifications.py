@@ -334,10 +334,13 @@ def _save_new(notifications: list[Notification]) -> int:
 # Retention, detected by the retention job
 
 
-def notify_archiving_soon(beneficiary: Beneficiary, archiving_date: date) -> int:
+def notify_archiving_soon(beneficiary: Beneficiary, archiving_date: date) -> tuple[int, int]:
     """Warn the file's active referents, or the active managers when it has none, that the
-    retention job will archive it on ``archiving_date``. Returns how many notifications were
-    created: each agent is warned once per date, and a later date is a new warning.
+    retention job will archive it on ``archiving_date``.
+
+    Returns how many agents are warned (0 when the structure has nobody to warn) and how many
+    notifications were created: each agent is warned once per date, and a later date is a new
+    warning.
     """
     recipients = list(beneficiary.referents.filter(is_active=True))
     if not recipients:
@@ -349,12 +352,13 @@ def notify_archiving_soon(beneficiary: Beneficiary, archiving_date: date) -> int
     )
     url = reverse("core:beneficiary_detail", args=[beneficiary.file_number])
     key = f"archiving:{beneficiary.pk}:{archiving_date.isoformat()}"
-    return _save_new(
+    created = _save_new(
         [
             _notification(agent, NotificationKind.ARCHIVING_SOON, beneficiary, message, url, key)
             for agent in recipients
         ]
     )
+    return len(recipients), created
 
 
 # The daily digest

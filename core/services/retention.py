@@ -9,12 +9,19 @@ follow-up is still running. Reading a file, or the retention job's own work, is 
 
 The file's limit is its last contact plus the structure's ``file_months``. A "conservation
 justifiée" whose end date is on or after that limit moves it to the day after that end date.
-The referents are warned ``warning_days`` before the limit, and the file is archived on it.
+
+From ``warning_days`` before the limit, the job warns the referents (or the managers when the
+file has none) and records the archiving day it announced: the limit, or ``warning_days``
+after the warning when the limit is nearer than that (the job's first run, a run after
+downtime, a shortened duration, a hold about to end). The job archives a file on its
+announced day at the earliest, and only while that day is on or after the current limit: a
+new contact or a hold voids the announcement, and the next warning announces a new day.
+A file nobody could be warned about (no active referent, no active manager) is not archived.
 """
 
 import logging
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -35,11 +42,11 @@ from core.models import (
 )
 from core.services import audit
 from core.services.archiving import (
-    AlreadyArchived,
     archive_beneficiary,
     erase_help_requests,
     redact_audit_events,
 )
+from core.services.beneficiaries import lock_open_file
 from core.services.notifications import notify_archiving_soon
 
 logger = logging.getLogger(__name__)
@@ -108,7 +115,7 @@ def retention_limit(last_contact: date, hold_until: date | None, policy: Retenti
 
 
 def limit_of(beneficiary: Beneficiary, policy: RetentionPolicy | None = None) -> date:
-    """Return the day ``beneficiary`` will be archived without a new contact."""
+    """Return the day ``beneficiary`` reaches its retention limit without a new contact."""
     policy = policy or RetentionPolicy.load()
     last_contact = (
         with_last_contact(Beneficiary.objects.filter(pk=beneficiary.pk))
@@ -116,6 +123,19 @@ def limit_of(beneficiary: Beneficiary, policy: RetentionPolicy | None = None) ->
         .get()
     )
     return retention_limit(last_contact, beneficiary.retention_hold_until, policy)
+
+
+def is_planned(planned_on: date | None, limit: date) -> bool:
+    """Return whether an announced archiving day still holds for a file with this limit."""
+    return planned_on is not None and planned_on >= limit
+
+
+def planned_archiving(beneficiary: Beneficiary) -> date | None:
+    """Return the archiving day announced to the referents, if it still holds."""
+    planned_on = beneficiary.archiving_planned_on
+    if planned_on is None or beneficiary.status == BeneficiaryStatus.ARCHIVED:
+        return None
+    return planned_on if is_planned(planned_on, limit_of(beneficiary)) else None
 
 
 # Settings and "conservation justifiée", set by agents
@@ -140,12 +160,10 @@ def hold_file(actor: Agent, beneficiary: Beneficiary, until: date | None, reason
     """Record (or, with ``until`` None, end) a "conservation justifiée" of the file.
 
     The file's last change date stays as it is: deciding to keep a file is no contact with the
-    person.
+    person. Raises AlreadyArchived when the file is archived.
     """
     with transaction.atomic():
-        current = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
-        if current.status == BeneficiaryStatus.ARCHIVED:
-            raise AlreadyArchived()
+        current = lock_open_file(beneficiary.pk)
         changes = audit.diff(
             {
                 "retention_hold_until": _iso(current.retention_hold_until),
@@ -155,8 +173,10 @@ def hold_file(actor: Agent, beneficiary: Beneficiary, until: date | None, reason
         )
         if not changes:
             return
+        # A new decision on how long to keep the file voids the archiving day announced
+        # before it: the job announces a new one, with a full warning period.
         Beneficiary.objects.filter(pk=current.pk).update(
-            retention_hold_until=until, retention_hold_reason=reason
+            retention_hold_until=until, retention_hold_reason=reason, archiving_planned_on=None
         )
         action = "hold_retention" if until is not None else "end_retention_hold"
         audit.record(actor, action, current, changes, beneficiary_id=current.pk)
@@ -203,15 +223,21 @@ def apply_retention(today: date | None = None) -> RetentionResult:
 
     _apply_to_files(policy, today, result)
     result.refused_requests_anonymized = _anonymize_refused_requests(policy, today)
-    cutoff = timezone.now() - relativedelta(months=policy.consultation_months)
+    # Rows are kept until the end of the day ``today`` minus the duration, in local time.
+    cutoff = _start_of(add_months(today, -policy.consultation_months))
     result.consultations_deleted, _ = Consultation.objects.filter(consulted_at__lt=cutoff).delete()
-    cutoff = timezone.now() - relativedelta(months=policy.audit_months)
+    cutoff = _start_of(add_months(today, -policy.audit_months))
     result.audit_events_deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
     return result
 
 
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def _apply_to_files(policy: RetentionPolicy, today: date, result: RetentionResult) -> None:
-    warn_from = today + timedelta(days=policy.warning_days) + _MONTH_END_MARGIN
+    warning_period = timedelta(days=policy.warning_days)
+    warn_from = today + warning_period + _MONTH_END_MARGIN
     candidates = (
         with_last_contact(Beneficiary.objects.exclude(status=BeneficiaryStatus.ARCHIVED))
         .filter(last_contact__lte=add_months(warn_from, -policy.file_months))
@@ -219,21 +245,36 @@ def _apply_to_files(policy: RetentionPolicy, today: date, result: RetentionResul
     )
     for beneficiary in candidates.iterator(chunk_size=500):
         limit = retention_limit(beneficiary.last_contact, beneficiary.retention_hold_until, policy)
-        if today >= limit:
+        if today < limit - warning_period:
+            if beneficiary.retention_hold_until is not None:
+                result.files_held += 1
+            continue
+        planned_on = beneficiary.archiving_planned_on
+        if is_planned(planned_on, limit) and today >= planned_on:
             if _archive_if_still_due(beneficiary.pk, policy, today):
                 result.files_archived += 1
-        elif today >= limit - timedelta(days=policy.warning_days):
-            created = notify_archiving_soon(beneficiary, limit)
-            result.notifications_created += created
-            result.files_warned += 1 if created else 0
-        elif beneficiary.retention_hold_until is not None:
-            result.files_held += 1
+            continue
+        if not is_planned(planned_on, limit):
+            planned_on = max(limit, today + warning_period)
+        _warn(beneficiary, planned_on, result)
+
+
+def _warn(beneficiary: Beneficiary, planned_on: date, result: RetentionResult) -> None:
+    """Warn about the archiving on ``planned_on``, and record that day once somebody was
+    warned. Warning again on a later run notifies only the agents not warned yet."""
+    recipients, created = notify_archiving_soon(beneficiary, planned_on)
+    result.notifications_created += created
+    result.files_warned += 1 if created else 0
+    if recipients and beneficiary.archiving_planned_on != planned_on:
+        # update() leaves the last change date alone: warning is no contact with the person.
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(archiving_planned_on=planned_on)
 
 
 def _archive_if_still_due(beneficiary_id: int, policy: RetentionPolicy, today: date) -> bool:
-    """Archive the file if, read again under its row lock, it still reached its limit: since
-    the candidates were read, an agent may have archived it, met the person or recorded a
-    "conservation justifiée" (which takes the same lock). Returns whether it was archived."""
+    """Archive the file if, read again under its row lock, its announced archiving day still
+    holds and has come. Since the candidates were read, an agent may have archived it, met
+    the person or recorded a "conservation justifiée", which takes the same lock. Returns
+    whether it was archived."""
     with transaction.atomic():
         current = (
             with_last_contact(Beneficiary.objects.select_for_update(of=("self",)))
@@ -243,7 +284,9 @@ def _archive_if_still_due(beneficiary_id: int, policy: RetentionPolicy, today: d
         )
         if current is None:
             return False
-        if today < retention_limit(current.last_contact, current.retention_hold_until, policy):
+        limit = retention_limit(current.last_contact, current.retention_hold_until, policy)
+        planned_on = current.archiving_planned_on
+        if not is_planned(planned_on, limit) or today < planned_on:
             return False
         archive_beneficiary(None, current)
     return True

@@ -19,6 +19,7 @@ from core.services.beneficiaries import (
     record_nir_reveal,
     update_beneficiary,
 )
+from core.services.retention import planned_archiving
 from core.timeline import KIND_FILTERS, timeline
 from core.views.decorators import agent_required
 from core.views.documents import documents_context
@@ -189,6 +190,12 @@ def _detail_context(
         "full_info": can(agent, Action.VIEW_FULL_INFO),
         "can_edit": can(agent, Action.EDIT_GENERAL_INFO) and not archived,
         "can_edit_relatives": can(agent, Action.EDIT_FULL_INFO) and not archived,
+        # The day the retention job announced, for the roles that can keep or archive a file.
+        "planned_archiving": (
+            planned_archiving(beneficiary)
+            if can(agent, Action.HOLD_RETENTION) or can(agent, Action.ARCHIVE_BENEFICIARY)
+            else None
+        ),
         "can_view_nir": can(agent, Action.VIEW_NIR),
         "nir_display": format_nir(nir) if reveal_nir else mask_nir(nir),
         "nir_revealed": reveal_nir,

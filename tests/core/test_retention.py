@@ -13,6 +13,7 @@ from django_tenants.utils import tenant_context
 
 from core.enums import BeneficiaryStatus, HelpRequestStatus, NotificationKind
 from core.models import (
+    Agent,
     AuditEvent,
     Beneficiary,
     Comment,
@@ -135,7 +136,7 @@ def test_far_due_date_keeps_hold_page(alpha):
 
 
 def test_referents_warned_before_limit(alpha):
-    beneficiary = make_file(alpha, months_ago(24, days=10), referents=("social_worker", "referent"))
+    beneficiary = make_file(alpha, months_ago(24, days=30), referents=("social_worker", "referent"))
 
     with tenant_context(alpha.structure):
         result = apply_retention()
@@ -145,7 +146,7 @@ def test_referents_warned_before_limit(alpha):
     assert notified == {alpha.agents["social_worker"].pk, alpha.agents["referent"].pk}
     assert status_of(alpha, beneficiary) == BeneficiaryStatus.ACTIVE
     message = warnings(alpha)[0].message
-    assert f"sera archivé le {TODAY + timedelta(days=10):%d/%m/%Y}" in message
+    assert f"sera archivé le {TODAY + timedelta(days=30):%d/%m/%Y}" in message
 
 
 def test_file_without_referents_warns_managers(alpha):
@@ -169,10 +170,11 @@ def test_file_far_from_limit_is_left_alone(alpha):
 
 
 def test_file_at_limit_is_archived_by_system(alpha):
-    beneficiary = make_file(alpha, months_ago(24))
-
+    beneficiary = make_file(alpha, months_ago(24, days=30))
     with tenant_context(alpha.structure):
-        result = apply_retention()
+        apply_retention()
+
+        result = apply_retention(TODAY + timedelta(days=30))
         event = AuditEvent.objects.get(action="archive_beneficiary")
         archived = Beneficiary.objects.get(pk=beneficiary.pk)
 
@@ -183,11 +185,74 @@ def test_file_at_limit_is_archived_by_system(alpha):
     assert event.actor_label == "Système"
 
 
+def test_file_past_limit_is_warned_first(alpha):
+    # The job's first run, or its first run after downtime: nobody was warned yet.
+    beneficiary = make_file(alpha, months_ago(30))
+    planned = TODAY + timedelta(days=30)
+
+    with tenant_context(alpha.structure):
+        first = apply_retention()
+        warned = warnings(alpha)
+        day_before = apply_retention(planned - timedelta(days=1))
+        status_before = status_of(alpha, beneficiary)
+        on_planned_day = apply_retention(planned)
+
+    assert first.files_archived == 0
+    assert first.files_warned == 1
+    assert f"sera archivé le {planned:%d/%m/%Y}" in warned[0].message
+    assert day_before.files_archived == 0
+    assert status_before == BeneficiaryStatus.ACTIVE
+    assert on_planned_day.files_archived == 1
+    assert status_of(alpha, beneficiary) == BeneficiaryStatus.ARCHIVED
+
+
+def test_unwarned_file_is_never_archived(alpha):
+    # No agent to warn: no manager, no referent. The file waits for someone to be warned.
+    beneficiary = make_file(alpha, months_ago(30), referents=())
+    with tenant_context(alpha.structure):
+        Agent.objects.filter(role="manager").update(is_active=False)
+
+        apply_retention()
+        apply_retention(TODAY + timedelta(days=400))
+
+    assert status_of(alpha, beneficiary) == BeneficiaryStatus.ACTIVE
+
+
+def test_contact_after_warning_cancels_plan(alpha):
+    beneficiary = make_file(alpha, months_ago(24, days=30))
+    with tenant_context(alpha.structure):
+        apply_retention()
+        Beneficiary.objects.filter(pk=beneficiary.pk).update(
+            updated_at=_moment(TODAY + timedelta(days=20))
+        )
+
+        result = apply_retention(TODAY + timedelta(days=30))
+
+    assert result.files_archived == 0
+    assert status_of(alpha, beneficiary) == BeneficiaryStatus.ACTIVE
+
+
+def test_planned_date_on_file_page(alpha):
+    beneficiary = make_file(alpha, months_ago(30))
+    with tenant_context(alpha.structure):
+        apply_retention()
+    url = f"/beneficiaires/{beneficiary.file_number}/"
+
+    manager_page = page_text(alpha.client("manager").get(url))
+    reception_page = page_text(alpha.client("reception_agent").get(url))
+
+    planned = f"{TODAY + timedelta(days=30):%d/%m/%Y}"
+    assert f"Archivage prévu le {planned}" in manager_page
+    assert f"Archivage prévu le {planned}" not in reception_page
+
+
 def test_hold_during_run_is_respected(alpha, monkeypatch):
     # The job reads its candidates once, then archives them one by one: an agent who records a
     # "conservation justifiée" meanwhile must find the file kept.
     first = make_file(alpha, months_ago(25))
     second = make_file(alpha, months_ago(25), name="Durand")
+    with tenant_context(alpha.structure):
+        apply_retention()
     archive = retention.archive_beneficiary
 
     def archive_then_agent_holds(actor, beneficiary):
@@ -195,14 +260,14 @@ def test_hold_during_run_is_respected(alpha, monkeypatch):
             hold_file(
                 alpha.agents["manager"],
                 second,
-                TODAY + timedelta(days=30),
+                TODAY + timedelta(days=60),
                 "Recours en cours au tribunal.",
             )
         return archive(actor, beneficiary)
 
     monkeypatch.setattr(retention, "archive_beneficiary", archive_then_agent_holds)
     with tenant_context(alpha.structure):
-        result = apply_retention()
+        result = apply_retention(TODAY + timedelta(days=30))
 
     assert result.files_archived == 1
     assert status_of(alpha, first) == BeneficiaryStatus.ARCHIVED
@@ -210,12 +275,20 @@ def test_hold_during_run_is_respected(alpha, monkeypatch):
 
 
 def test_structure_durations_apply(alpha):
+    # A shorter duration puts the file past its limit at once: it is warned, then archived
+    # after the warning period, never on the day the duration changed.
     beneficiary = make_file(alpha, months_ago(7))
     with tenant_context(alpha.structure):
-        RetentionPolicy.objects.create(pk=1, file_months=6)
+        RetentionPolicy.objects.create(pk=1, file_months=6, warning_days=15)
 
-        apply_retention()
+        first = apply_retention()
+        warned = warnings(alpha)
+        status_after_change = status_of(alpha, beneficiary)
+        apply_retention(TODAY + timedelta(days=15))
 
+    assert first.files_warned == 1
+    assert f"sera archivé le {TODAY + timedelta(days=15):%d/%m/%Y}" in warned[0].message
+    assert status_after_change == BeneficiaryStatus.ACTIVE
     assert status_of(alpha, beneficiary) == BeneficiaryStatus.ARCHIVED
 
 
@@ -241,15 +314,34 @@ def test_hold_keeps_file_past_limit(alpha):
 
 def test_hold_end_is_warned_then_archived(alpha):
     beneficiary = make_file(alpha, months_ago(30))
-    hold_end = TODAY + timedelta(days=5)
+    hold_end = TODAY + timedelta(days=40)
     with tenant_context(alpha.structure):
         hold_file(alpha.agents["manager"], beneficiary, hold_end, "Recours en cours au tribunal.")
         apply_retention()
+        apply_retention(hold_end - timedelta(days=29))
         warned = warnings(alpha)
 
         apply_retention(hold_end + timedelta(days=1))
 
     assert f"{hold_end + timedelta(days=1):%d/%m/%Y}" in warned[0].message
+    assert status_of(alpha, beneficiary) == BeneficiaryStatus.ARCHIVED
+
+
+def test_hold_shorter_than_warning_period(alpha):
+    # The hold ends in 5 days: the file is warned now and archived 30 days from now.
+    beneficiary = make_file(alpha, months_ago(30))
+    with tenant_context(alpha.structure):
+        hold_file(
+            alpha.agents["manager"], beneficiary, TODAY + timedelta(days=5), "Recours en cours."
+        )
+        apply_retention()
+        warned = warnings(alpha)
+        apply_retention(TODAY + timedelta(days=6))
+        status_on_hold_end = status_of(alpha, beneficiary)
+        apply_retention(TODAY + timedelta(days=30))
+
+    assert f"{TODAY + timedelta(days=30):%d/%m/%Y}" in warned[0].message
+    assert status_on_hold_end == BeneficiaryStatus.ACTIVE
     assert status_of(alpha, beneficiary) == BeneficiaryStatus.ARCHIVED
 
 
@@ -339,6 +431,35 @@ def test_old_consultations_and_audit_rows_deleted(alpha):
     assert old_event_kept is False
 
 
+def test_date_applies_to_log_purge(alpha):
+    beneficiary = make_file(alpha, TODAY)
+    later = TODAY + relativedelta(months=13)
+    with tenant_context(alpha.structure):
+        Consultation.objects.create(agent=alpha.agents["manager"], beneficiary=beneficiary)
+        event = AuditEvent.objects.filter(beneficiary_id=beneficiary.pk).first()
+        AuditEvent.objects.filter(pk=event.pk).update(created_at=_moment(months_ago(50)))
+
+        today_result = apply_retention()
+        later_result = apply_retention(later)
+
+    assert today_result.consultations_deleted == 0
+    assert today_result.audit_events_deleted == 0
+    assert later_result.consultations_deleted == 1
+    assert later_result.audit_events_deleted == 1
+
+
+def test_command_date_applies_to_log_purge(alpha):
+    beneficiary = make_file(alpha, TODAY)
+    with tenant_context(alpha.structure):
+        Consultation.objects.create(agent=alpha.agents["manager"], beneficiary=beneficiary)
+    later = TODAY + relativedelta(months=13)
+
+    output = StringIO()
+    call_command("apply_retention", "--date", later.isoformat(), stdout=output)
+
+    assert "consultations_deleted=1" in output.getvalue()
+
+
 # The command
 
 
@@ -364,10 +485,29 @@ def test_command_twice_does_what_once_does(alpha):
             AuditEvent.objects.count(),
         )
 
-    assert "alpha: files_warned=1" in first.getvalue()
-    assert "files_archived=1" in first.getvalue()
+    assert "alpha: files_warned=2" in first.getvalue()
+    assert "files_archived=0" in first.getvalue()
     assert state_again == state
     assert "alpha: files_warned=0, notifications_created=0, files_archived=0" in second.getvalue()
+
+
+def test_command_twice_on_archiving_day(alpha):
+    make_file(alpha, months_ago(25), name="Qz40X")
+    call_command("apply_retention", stdout=StringIO())
+    archiving_day = (TODAY + timedelta(days=30)).isoformat()
+
+    first = StringIO()
+    call_command("apply_retention", "--date", archiving_day, stdout=first)
+    with tenant_context(alpha.structure):
+        state = sorted(Beneficiary.objects.values_list("pk", "status", "usual_name"))
+    second = StringIO()
+    call_command("apply_retention", "--date", archiving_day, stdout=second)
+    with tenant_context(alpha.structure):
+        state_again = sorted(Beneficiary.objects.values_list("pk", "status", "usual_name"))
+
+    assert "files_archived=1" in first.getvalue()
+    assert "files_archived=0" in second.getvalue()
+    assert state_again == state
 
 
 def test_command_skips_suspended_structure(alpha, beta):
