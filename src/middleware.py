@@ -1,12 +1,97 @@
+import sys
 from collections.abc import Callable
+from typing import Any
 
+import sentry_sdk
+from django.core.signals import got_request_exception, request_finished, request_started
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from src.logging_context import request_id_from, request_id_var
 
 NUL_BYTE_MESSAGE = (
     "La requête contient un caractère nul (\\u0000), que le service n'accepte dans aucun "
     "champ. Retirez-le, puis envoyez la requête à nouveau."
 )
+
+DATABASE_UNAVAILABLE_MESSAGE = (
+    "Le service est momentanément indisponible : sa base de données ne répond pas. "
+    "Réessayez dans quelques minutes."
+)
+# Retry-After value, in seconds, of a 503 caused by the database.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+class RequestIdMiddleware:
+    """Give each request an id, for its log lines, its Sentry events and the X-Request-ID
+    response header.
+
+    The id comes from the request's X-Request-ID header when it is a plain token, so a line of
+    the ingress's log leads to the application's lines. Each request also runs in an isolation
+    scope of its own, so a Sentry tag set for one request never reaches another.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
+        # Cleared when the response is closed, not here: Django logs a response's 4xx or 5xx
+        # status after the middleware chain has returned.
+        request_id_var.set(request_id)
+        with sentry_sdk.isolation_scope() as scope:
+            scope.set_tag("request_id", request_id)
+            response = self.get_response(request)
+
+        response["X-Request-ID"] = request_id
+        return response
+
+
+@receiver(request_started, dispatch_uid="src.middleware.clear_request_id_at_start")
+@receiver(request_finished, dispatch_uid="src.middleware.clear_request_id_at_end")
+def _clear_request_id(**kwargs: Any) -> None:
+    # A worker thread serves one request after another: clearing at both ends keeps an id
+    # from reaching the next request or the thread's work between requests.
+    request_id_var.set(None)
+
+
+class DatabaseUnavailableMiddleware:
+    """Replace the 500 of a request that failed for want of a database with a French 503.
+
+    Django turns an exception into a 500 response inside each middleware layer, so this layer
+    receives a response, not the exception. ``_flag_database_error`` therefore marks the
+    request when Django reports an uncaught database connection error. The page is rendered
+    without a request context, since context processors would query the database again.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "database_unavailable", False):
+            return response
+
+        if request.path_info.startswith("/api/"):
+            unavailable = JsonResponse({"detail": DATABASE_UNAVAILABLE_MESSAGE}, status=503)
+        else:
+            unavailable = HttpResponse(render_to_string("503.html"), status=503)
+        unavailable["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        unavailable["Cache-Control"] = "no-store"
+        return unavailable
+
+
+@receiver(got_request_exception, dispatch_uid="src.middleware.flag_database_error")
+def _flag_database_error(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    # Django sends this signal from inside its "except" block, so sys.exc_info() is the error.
+    # OperationalError covers a refused or lost connection and a statement timeout;
+    # InterfaceError a connection already closed.
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, OperationalError | InterfaceError):
+        request.database_unavailable = True  # type: ignore[attr-defined]
 
 
 class MethodNotAllowedPageMiddleware:

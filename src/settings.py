@@ -4,9 +4,13 @@ Development defaults apply only when ``DJANGO_ENV`` is ``development`` or ``test
 production every required value must be set or start-up fails.
 """
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from src import env
 
@@ -59,9 +63,16 @@ PUBLIC_SCHEMA_URLCONF = "src.urls_public"
 ROOT_URLCONF = "src.urls_tenant"
 AUTH_USER_MODEL = "core.Agent"
 
+# The request id and the health probes come before the structure is looked up: probes reach a
+# pod by its IP address, which is no structure's host. The database outage page wraps every
+# middleware that may query the database, and the security headers wrap that page.
 MIDDLEWARE = [
-    "tenants.middleware.StructureMiddleware",
+    "src.middleware.RequestIdMiddleware",
+    "src.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "src.middleware.DatabaseUnavailableMiddleware",
+    "tenants.middleware.StructureMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "src.middleware.MethodNotAllowedPageMiddleware",
     "src.middleware.NulByteMiddleware",
+    "src.rate_limits.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -98,9 +110,18 @@ DATABASES = {
         env.read("DATABASE_URL", _dev_default("postgres://postgres@127.0.0.1:5432/suivi_social")),
         engine="django_tenants.postgresql_backend",
         conn_max_age=env.read_int("DATABASE_CONN_MAX_AGE", 60),
+        # A kept connection is checked at the start of each request, so one that PostgreSQL
+        # closed (a restart, a failover) is replaced instead of failing the request.
         conn_health_checks=True,
     )
 }
+# When PostgreSQL does not accept a connection within this many seconds, the request fails with
+# the 503 page instead of holding a gunicorn worker until the worker timeout.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.read_int(
+    "DATABASE_CONNECT_TIMEOUT_SECONDS", 5
+)
+# Maximum time the readiness probe waits for its "SELECT 1", in milliseconds.
+HEALTH_CHECK_STATEMENT_TIMEOUT_MS = env.read_int("HEALTH_CHECK_STATEMENT_TIMEOUT_MS", 2000)
 # Name search tolerates typos through pg_trgm's "%>" operator, whose threshold is a setting:
 # 0.5 finds "lefebvre" for "Lefèvre" (0.55) and "eloize" for "Éloïse" (0.57), where the
 # default 0.6 does not. random_page_cost=1.1, PostgreSQL's advice for SSD storage, lets the
@@ -139,13 +160,53 @@ OIDC_STORE_ID_TOKEN = True
 OIDC_CREATE_USER = False
 
 SESSION_COOKIE_AGE = env.read_int("SESSION_COOKIE_AGE_SECONDS", 8 * 3600)
+# Host-only cookies: a session opened on one structure's host is never sent to another one.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if IS_PRODUCTION else None
+# HSTS covers the structures' subdomains too. SecurityMiddleware sends it on HTTPS requests only.
+SECURE_HSTS_SECONDS = env.read_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_PORT_SUFFIX = f":{PUBLIC_URL_PORT}" if PUBLIC_URL_PORT else ""
+# Scripts and styles come from the service's own static files only: no inline code, no CDN.
+# Forms may post to the service's hosts and to ProConnect, because Chromium checks
+# form-action on every redirect that follows a form (sign-in and sign-out go through the
+# provider and the public host).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # DSFR's stylesheets embed some icons as data: URLs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [
+            SELF,
+            f"{PUBLIC_URL_SCHEME}://{BASE_DOMAIN}{_PORT_SUFFIX}",
+            f"{PUBLIC_URL_SCHEME}://*.{BASE_DOMAIN}{_PORT_SUFFIX}",
+            _origin(OIDC_OP_ISSUER),
+        ],
+    },
+}
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
@@ -204,6 +265,40 @@ SUPPORT_EMAIL = env.read("SUPPORT_EMAIL", "support@suivi-social.localhost")
 
 BENEFICIARIES_PER_PAGE = 20
 
+# Shared by every gunicorn worker and pod: Redis when REDIS_URL is set, otherwise PostgreSQL's
+# cache table (created by "manage.py createcachetable"). Keys carry the structure's schema.
+REDIS_URL = env.read("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+elif IS_PRODUCTION:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate-limit counters are per client address across every host, so their keys carry no schema.
+CACHES["rate_limits"] = {**CACHES["default"], "KEY_PREFIX": "rate-limits"}
+CACHES["default"]["KEY_FUNCTION"] = "django_tenants.cache.make_key"
+RATELIMIT_USE_CACHE = "rate_limits"
+
+# Rate limits, per client IP address, as "<requests>/<period>" with the period in s, m, h or d.
+RATE_LIMIT_SIGN_IN = env.read("RATE_LIMIT_SIGN_IN", "30/m")
+RATE_LIMIT_API = env.read("RATE_LIMIT_API", "120/m")
+for _name, _rate in [
+    ("RATE_LIMIT_SIGN_IN", RATE_LIMIT_SIGN_IN),
+    ("RATE_LIMIT_API", RATE_LIMIT_API),
+]:
+    if not re.fullmatch(r"[1-9][0-9]*/[1-9]?[0-9]*[smhd]", _rate):
+        raise ImproperlyConfigured(f"{_name} must look like 30/m (requests/period), got {_rate!r}.")
+# Proxies in front of the service that append the client's address to X-Forwarded-For: the
+# Kubernetes ingress in production. With 0, the TCP peer address is the client's.
+TRUSTED_PROXY_COUNT = env.read_int("TRUSTED_PROXY_COUNT", 1 if IS_PRODUCTION else 0)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -213,18 +308,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": f"{STATIC_URL}vendor/swagger-ui/favicon-32x32.png",
 }
 
+# One JSON object a line in production, for the log collector; one readable line elsewhere.
+LOG_FORMAT = env.read("LOG_FORMAT", "json" if IS_PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "filters": {"request_context": {"()": "src.logging_context.RequestContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s [%(schema_name)s] %(name)s: %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [%(schema_name)s %(request_id)s] "
+            "%(name)s: %(message)s"
+        },
+        "json": {"()": "src.logging_context.JsonLogFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["tenant_context"],
-            "formatter": "plain",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_context"],
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env.read("LOG_LEVEL", "INFO")},
@@ -233,14 +337,9 @@ LOGGING = {
 
 SENTRY_DSN = env.read("SENTRY_DSN", "")
 if SENTRY_DSN:
-    import sentry_sdk
+    from src.sentry import init_sentry
 
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        environment=ENVIRONMENT,
-        send_default_pii=False,
-        traces_sample_rate=0.0,
-    )
+    init_sentry(SENTRY_DSN, environment=ENVIRONMENT)
 
 # Called inside a new structure's schema to seed it and invite its first manager.
 STRUCTURE_SETUP_FUNCTION = "core.services.structure.set_up_structure"

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from src import env
+from tests.src.subprocess_settings import PRODUCTION_REQUIRED, run_django
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "src" / "settings.py"
 GUNICORN_CONFIG = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
@@ -65,26 +66,39 @@ def test_invalid_boolean_fails(monkeypatch):
         env.read_bool("A_FLAG", False)
 
 
-def test_production_refuses_to_start_without_secret_key():
-    import os
-    import subprocess
-    import sys
+def _start_production(variables: dict[str, str]):
+    return run_django("pass", {"DJANGO_ENV": "production", **variables})
 
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO", "DATABASE", "OIDC", "BASE_DOMAIN"))
-    }
-    environment.update(DJANGO_ENV="production", DJANGO_SETTINGS_MODULE="src.settings")
 
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_REQUIRED))
+def test_production_refuses_to_start_without(missing):
+    variables = {key: value for key, value in PRODUCTION_REQUIRED.items() if key != missing}
+
+    result = _start_production(variables)
 
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert f"{missing} (or {missing}_FILE) is required" in result.stderr
+
+
+def test_production_starts_with_required_values_from_files(tmp_path):
+    variables = {}
+    for name, value in PRODUCTION_REQUIRED.items():
+        secret = tmp_path / name
+        secret.write_text(value)
+        variables[f"{name}_FILE"] = str(secret)
+
+    result = _start_production(variables)
+
+    assert result.stderr == ""
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOG_FORMAT", "xml"), ("RATE_LIMIT_API", "beaucoup"), ("RATE_LIMIT_SIGN_IN", "0/m")],
+)
+def test_production_refuses_invalid_value(name, value):
+    result = _start_production({**PRODUCTION_REQUIRED, name: value})
+
+    assert result.returncode != 0
+    assert name in result.stderr
