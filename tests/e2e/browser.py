@@ -36,6 +36,18 @@ AXE_OPTIONS = {
 
 _axe_script: str | None = None
 
+# Records each Content-Security-Policy violation of a page in window.cspViolations. Playwright
+# runs init scripts before the page's own scripts and outside the page's policy.
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.effectiveDirective} blocked ${event.blockedURI}`
+    + ` (${event.sourceFile || "page"}:${event.lineNumber})`
+  );
+});
+"""
+
 
 def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
@@ -45,6 +57,7 @@ def new_context(browser: Browser) -> BrowserContext:
     """Create a browser context without cookies, so without a session anywhere."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     return context
 
 
@@ -75,6 +88,11 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     page.evaluate(_axe_script)
     results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
     return results["violations"]
+
+
+def csp_violations(page: Page) -> list[str]:
+    """Return the Content-Security-Policy violations reported since the page loaded."""
+    return page.evaluate("window.cspViolations || []")
 
 
 def describe_violations(violations: list[dict[str, Any]]) -> str:

@@ -15,6 +15,7 @@ from tests.e2e.browser import (
     SIGN_IN_BUTTON,
     axe_violations,
     choose_demo_identity,
+    csp_violations,
     describe_violations,
     new_context,
     sign_in,
@@ -166,3 +167,48 @@ def test_no_serious_accessibility_violation(
         f"{len(blocking)} serious or critical accessibility violation(s) on {page.url}:\n"
         + describe_violations(blocking)
     )
+
+
+def api_documentation(visitors: Visitors, stack: Stack) -> Page:
+    page = visitors.anonymous()
+    page.goto(stack.public_url("/api/nationale/docs/"))
+    expect(page.locator("#swagger-ui .info .title")).to_be_visible()
+    return page
+
+
+def structure_statistics(visitors: Visitors, stack: Stack) -> Page:
+    page = visitors.signed_in(MANAGER)
+    page.goto(stack.structure_url("autun", "/statistiques/"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return page
+
+
+def national_statistics(visitors: Visitors, stack: Stack) -> Page:
+    page = visitors.signed_in(NATIONAL)
+    page.goto(stack.public_url("/console/statistiques/"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return page
+
+
+CSP_PAGES = [*PAGES, api_documentation, structure_statistics, national_statistics]
+
+
+@pytest.mark.parametrize("visit", CSP_PAGES, ids=[visit.__name__ for visit in CSP_PAGES])
+def test_no_content_security_policy_violation(
+    visit: Callable[[Visitors, Stack], Page], visitors: Visitors, stack: Stack
+) -> None:
+    page = visit(visitors, stack)
+    # DSFR's scripts run after the load event; let them finish before reading the violations.
+    page.wait_for_load_state("networkidle")
+
+    assert csp_violations(page) == []
+
+
+def test_inline_style_is_reported_as_violation(visitors: Visitors, stack: Stack) -> None:
+    page = sign_in_page(visitors, stack)
+
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\"></p>')")
+
+    expect(page.locator("p[style]")).to_have_count(1)
+    page.wait_for_function("window.cspViolations.length > 0")
+    assert csp_violations(page)[0].startswith("style-src-attr blocked inline")
