@@ -1,5 +1,6 @@
 import html
 import re
+import smtplib
 
 from django.http import HttpResponse
 from django.test import Client
@@ -30,3 +31,14 @@ class FailingEmailBackend:
 
     def send_messages(self, messages):  # type: ignore[no-untyped-def]
         raise ConnectionRefusedError("SMTP server unreachable")
+
+
+class RefusingEmailBackend:
+    """An e-mail backend whose server refuses the recipients, naming them as smtplib does."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def send_messages(self, messages):  # type: ignore[no-untyped-def]
+        recipients = [address for message in messages for address in message.to]
+        raise smtplib.SMTPRecipientsRefused({address: (550, b"refused") for address in recipients})

@@ -73,6 +73,7 @@ def send_invitation(agent: Agent, structure: Structure) -> None:
             recipient_list=[agent.email],
         )
     except (OSError, smtplib.SMTPException) as error:
-        logger.error("Invitation e-mail to agent %s failed: %s", agent.pk, error)
+        # The error's text can contain the recipient's address: log its class only.
+        logger.error("Invitation e-mail to agent %s failed: %s", agent.pk, type(error).__name__)
         return
     logger.info("Invitation e-mail sent to agent %s", agent.pk)

@@ -30,6 +30,18 @@ def test_invitation_mail_failure_after_commit(alpha, settings, django_capture_on
         assert Agent.objects.filter(email="ines@alpha.test").exists()
 
 
+def test_refused_invitation_logs_no_address(
+    alpha, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.helpers.RefusingEmailBackend"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alpha.client("manager").post("/utilisateurs/inviter/", INVITATION)
+
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert "ines@alpha.test" not in caplog.text
+
+
 def test_audit_national_actor_id(alpha):
     national = NationalUser.objects.create(email="national.audit@equipe.test")
 
