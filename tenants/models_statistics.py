@@ -1,8 +1,9 @@
 """Public-schema models of the national statistics: the monthly snapshot of each structure's
 aggregates and the tokens of the national API's clients.
 
-Nothing here is about a person: a snapshot row is a count (and, for the aid requests total, the
-amounts requested, granted and paid) for one structure, one month, one indicator and one category.
+Nothing here is about a person: a snapshot row is a count (and, for the amount indicators, the
+sum in euros over the aid requests counted) for one structure, one month, one indicator and one
+category.
 """
 
 import hashlib
@@ -34,7 +35,14 @@ class StatisticsSnapshot(models.Model):
     indicator = models.CharField("indicateur", max_length=40)
     dimension = models.CharField("catégorie", max_length=130, blank=True)
     count = models.PositiveIntegerField("effectif")
-    # Amounts are carried by the "aid_requests" total only, and hidden with its count.
+    # Set on the amount indicators (aid_requested, aid_granted, aid_paid and their breakdowns by
+    # type): the sum over the ``count`` aid requests, hidden with that count.
+    amount = models.DecimalField(
+        "montant (€)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # TODO: drop these three columns once no running version reads them. They held the amounts
+    # of the "aid_requests" rows, hidden with the count of requests opened, and are no longer
+    # written.
     requested_amount = models.DecimalField(
         "montant demandé (€)", max_digits=14, decimal_places=2, null=True, blank=True
     )

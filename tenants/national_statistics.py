@@ -32,6 +32,14 @@ indicator (dimension)              meaning
 ``aid_requests_by_status``         they add up to ``aid_requests``
 ``aid_requests_by_type_status``    ``type/status``; they add up to ``aid_requests_by_type`` of
                                    the type and to ``aid_requests_by_status`` of the status
+``aid_requested``                  aid requests opened in the month with a requested amount,
+                                   and the sum of those amounts
+``aid_granted``                    aid requests granted in the month (by decision date, else
+                                   opening date) with an allocated amount, and its sum
+``aid_paid``                       aid requests paid in the month, and the sum paid
+``aid_requested_by_type`` (type),  the same by type; they add up to the indicator without
+``aid_granted_by_type``,           ``_by_type``, counts and amounts alike
+``aid_paid_by_type``
 =================================  ==========================================================
 
 A type is the follow-up type's code; a structure's own types, whose names are free text, are
@@ -57,9 +65,13 @@ structure's true figures, never from the published ones):
 After step 2 no relation has exactly one hidden figure, so subtracting published figures from
 a published total gives at best the sum of two or more hidden figures. Zeros are published (a
 category absent from a row is zero): a zero describes no one, and it is never chosen as a
-complement, since it could be guessed. The amounts of a structure's month follow the
-suppression of its ``aid_requests`` count; the aggregates do not count the granted or paid
-requests separately, so a month with amounts and no request opened publishes its amounts.
+complement, since it could be guessed.
+
+An amount is the sum over the aid requests its row counts, and it is published or hidden with
+that count. Amounts follow the same relations as their counts (by type to total, structures to
+the country), so hiding the same figures protects them too: an amount made of fewer requests
+than the threshold is never published, nor found by subtraction. The rule counts contributors
+only: it does not detect one request that makes most of a published amount (a dominance rule).
 Figures are published by month only: a sum over a period would add relations. The rule does not
 solve every system of equations across rows and columns at once (that takes linear
 programming, as tau-ARGUS does); what remains possible is narrowing a hidden figure to an
@@ -72,13 +84,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection, transaction
+from django.db.models import Case, F, Max, Q, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tenants.utils import tenant_context
@@ -97,6 +111,12 @@ AID_REQUESTS = "aid_requests"
 AID_REQUESTS_BY_TYPE = "aid_requests_by_type"
 AID_REQUESTS_BY_STATUS = "aid_requests_by_status"
 AID_REQUESTS_BY_TYPE_STATUS = "aid_requests_by_type_status"
+AID_REQUESTED = "aid_requested"
+AID_REQUESTED_BY_TYPE = "aid_requested_by_type"
+AID_GRANTED = "aid_granted"
+AID_GRANTED_BY_TYPE = "aid_granted_by_type"
+AID_PAID = "aid_paid"
+AID_PAID_BY_TYPE = "aid_paid_by_type"
 
 INDICATORS = [
     ACTIVE_FILES,
@@ -108,7 +128,16 @@ INDICATORS = [
     AID_REQUESTS_BY_TYPE,
     AID_REQUESTS_BY_STATUS,
     AID_REQUESTS_BY_TYPE_STATUS,
+    AID_REQUESTED,
+    AID_REQUESTED_BY_TYPE,
+    AID_GRANTED,
+    AID_GRANTED_BY_TYPE,
+    AID_PAID,
+    AID_PAID_BY_TYPE,
 ]
+# The amount families: {family: the key of ``structure_aggregates``' "amounts_by_type"}. Their
+# rows carry an amount beside the count of aid requests that adds it up.
+AMOUNT_FAMILIES = {AID_REQUESTED: "requested", AID_GRANTED: "granted", AID_PAID: "paid"}
 
 
 def _first(dimension: str) -> str:
@@ -127,6 +156,9 @@ ROW_RELATIONS: list[tuple[str, str, Callable[[str], str]]] = [
     (AID_REQUESTS_BY_TYPE_STATUS, AID_REQUESTS_BY_TYPE, _first),
     (AID_REQUESTS_BY_TYPE_STATUS, AID_REQUESTS_BY_STATUS, _second),
     (INTERVIEWS_BY_TYPE_MEDIUM, INTERVIEWS_BY_TYPE, _first),
+    (AID_REQUESTED_BY_TYPE, AID_REQUESTED, lambda dimension: ""),
+    (AID_GRANTED_BY_TYPE, AID_GRANTED, lambda dimension: ""),
+    (AID_PAID_BY_TYPE, AID_PAID, lambda dimension: ""),
 ]
 # A category is a code, never free text (a custom follow-up type's name could name someone).
 _CODE = re.compile(r"^[a-z0-9_]{1,80}$")
@@ -152,6 +184,16 @@ def month_end(day: date) -> date:
     return add_months(day, 1) - timedelta(days=1)
 
 
+def months_between(period_start: date, period_end: date) -> list[date]:
+    """Return the first day of every month from ``period_start``'s to ``period_end``'s."""
+    months = []
+    month = month_start(period_start)
+    while month <= period_end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
 # --- Reading the aggregates -----------------------------------------------------------------
 
 
@@ -161,9 +203,8 @@ class Figure:
     indicator: str
     dimension: str
     count: int
-    requested_amount: Decimal | None = None
-    granted_amount: Decimal | None = None
-    paid_amount: Decimal | None = None
+    # Only in the amount families: the sum over the ``count`` aid requests.
+    amount: Decimal | None = None
 
 
 def _aggregates_function() -> Callable[[date, date], dict[str, Any]]:
@@ -189,7 +230,7 @@ def _amount(value: Any) -> Decimal:
 def figures_from_aggregates(data: dict[str, Any]) -> list[Figure]:
     """Turn what ``structure_aggregates`` returns into snapshot figures (zeros left out)."""
     counts: dict[tuple[date, str, str], int] = defaultdict(int)
-    amounts: dict[date, tuple[Decimal, Decimal, Decimal]] = {}
+    amounts: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
     for key, entry in data.get("months", {}).items():
         month = _as_month(key)
         counts[(month, ACTIVE_FILES, "")] += int(entry.get("active_files") or 0)
@@ -210,23 +251,25 @@ def figures_from_aggregates(data: dict[str, Any]) -> list[Figure]:
                 counts[(month, AID_REQUESTS_BY_TYPE_STATUS, f"{code}/{status}")] += n
                 counts[(month, AID_REQUESTS_BY_TYPE, code)] += n
                 counts[(month, AID_REQUESTS_BY_STATUS, status)] += n
-        # NOTE: the aggregates give amounts per month, not per type or status, and no count of
-        # granted or paid requests, so the amounts can only follow the opened requests' count.
-        money = entry.get("amounts") or {}
-        amounts[month] = (
-            _amount(money.get("requested")),
-            _amount(money.get("granted")),
-            _amount(money.get("paid")),
-        )
+        # The totals are added up from the types, so that they equal the sum of their parts.
+        for type_key, by_kind in (entry.get("amounts_by_type") or {}).items():
+            code = _code(type_key)
+            for family, kind in AMOUNT_FAMILIES.items():
+                figure = by_kind.get(kind) or {}
+                n = int(figure.get("count") or 0)
+                if not n:
+                    continue
+                amount = _amount(figure.get("amount"))
+                for indicator, dimension in ((f"{family}_by_type", code), (family, "")):
+                    counts[(month, indicator, dimension)] += n
+                    amounts[(month, indicator, dimension)] += amount
 
     figures = []
     for (month, indicator, dimension), count in sorted(counts.items()):
-        if indicator == AID_REQUESTS:
-            requested, granted, paid = amounts.get(month, (None, None, None))
-            if count or requested or granted or paid:
-                figures.append(Figure(month, indicator, dimension, count, requested, granted, paid))
-        elif count:
-            figures.append(Figure(month, indicator, dimension, count))
+        if not count:
+            continue
+        amount = amounts.get((month, indicator, dimension))
+        figures.append(Figure(month, indicator, dimension, count, amount))
     return figures
 
 
@@ -246,8 +289,9 @@ class RefreshReport:
 
 def refresh_structure(structure: Structure, period_start: date, period_end: date) -> int:
     """Replace ``structure``'s snapshot rows of the period; return how many rows it has."""
+    # The aggregates take days, both included: the period ends on its last month's last day.
     with tenant_context(structure):
-        data = _aggregates_function()(period_start, period_end)
+        data = _aggregates_function()(period_start, month_end(period_end))
     figures = figures_from_aggregates(data)
     now = timezone.now()
     with transaction.atomic():
@@ -263,9 +307,7 @@ def refresh_structure(structure: Structure, period_start: date, period_end: date
                 indicator=figure.indicator,
                 dimension=figure.dimension,
                 count=figure.count,
-                requested_amount=figure.requested_amount,
-                granted_amount=figure.granted_amount,
-                paid_amount=figure.paid_amount,
+                amount=figure.amount,
                 suppressed=True,
                 refreshed_at=now,
             )
@@ -396,26 +438,22 @@ def publish(period_start: date, period_end: date) -> None:
         rows = list(
             StatisticsSnapshot.objects.select_for_update()
             .filter(month__gte=period_start, month__lte=period_end, structure__isnull=False)
-            .values_list(
-                "id", "month", "indicator", "structure_id", "dimension", "count",
-                "requested_amount", "granted_amount", "paid_amount",
-            )
-        )  # fmt: skip
+            .values_list("id", "month", "indicator", "structure_id", "dimension", "count", "amount")
+        )
         StatisticsSnapshot.objects.filter(
             month__gte=period_start, month__lte=period_end, structure__isnull=True
         ).delete()
         by_month: dict[date, dict[Key, int]] = defaultdict(dict)
         ids: dict[tuple[date, Key], int] = {}
-        national: dict[tuple[date, str, str], list[Any]] = {}
-        for row_id, month, indicator, structure_id, dimension, count, *money in rows:
+        national: dict[tuple[date, str, str], tuple[int, Decimal | None]] = {}
+        for row_id, month, indicator, structure_id, dimension, count, amount in rows:
             by_month[month][(indicator, structure_id, dimension)] = count
             ids[(month, (indicator, structure_id, dimension))] = row_id
-            total = national.setdefault((month, indicator, dimension), [0, None, None, None])
-            total[0] += count
-            if indicator == AID_REQUESTS:
-                for index, value in enumerate(money, start=1):
-                    total[index] = (total[index] or Decimal("0.00")) + (value or 0)
-        for (month, indicator, dimension), (count, *_) in national.items():
+            total_count, total_amount = national.get((month, indicator, dimension), (0, None))
+            if amount is not None:
+                total_amount = (total_amount or Decimal("0.00")) + amount
+            national[(month, indicator, dimension)] = (total_count + count, total_amount)
+        for (month, indicator, dimension), (count, _) in national.items():
             by_month[month][(indicator, None, dimension)] = count
 
         now = timezone.now()
@@ -429,7 +467,7 @@ def publish(period_start: date, period_end: date) -> None:
                     if key in hidden:
                         hidden_ids.append(ids[(month, key)])
                     continue
-                count, requested, granted, paid = national[(month, indicator, dimension)]
+                count, amount = national[(month, indicator, dimension)]
                 national_rows.append(
                     StatisticsSnapshot(
                         structure=None,
@@ -437,9 +475,7 @@ def publish(period_start: date, period_end: date) -> None:
                         indicator=indicator,
                         dimension=dimension,
                         count=count,
-                        requested_amount=requested,
-                        granted_amount=granted,
-                        paid_amount=paid,
+                        amount=amount,
                         suppressed=key in hidden,
                         refreshed_at=now,
                     )
@@ -449,86 +485,91 @@ def publish(period_start: date, period_end: date) -> None:
         ).exclude(id__in=hidden_ids).update(suppressed=False)
         StatisticsSnapshot.objects.filter(id__in=hidden_ids).update(suppressed=True)
         StatisticsSnapshot.objects.bulk_create(national_rows, batch_size=2000)
+        # A refresh replaces many rows at once: fresh statistics keep the API's plans right
+        # (with a stale estimate of a few rows, PostgreSQL's aggregation spilled to disk).
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{StatisticsSnapshot._meta.db_table}"')
 
 
 # --- Reading what is published ---------------------------------------------------------------
 
-
-def _cell(value: Any, suppressed: bool) -> dict[str, Any]:
-    if suppressed:
-        return {"value": None, "suppressed": True}
-    if isinstance(value, Decimal):
-        value = str(value)
-    return {"value": value, "suppressed": False}
+# A month series: one value a month of the period, ``None`` where the figure is suppressed.
+Series = list[Any]
 
 
-def _empty_month(month: date) -> dict[str, Any]:
-    def zero() -> dict[str, Any]:
-        return {"value": 0, "suppressed": False}
+def _amount_series(size: int) -> dict[str, Series]:
+    return {"count": [0] * size, "amount": ["0.00"] * size}
 
-    def no_money() -> dict[str, Any]:
-        return {"value": "0.00", "suppressed": False}
 
-    return {
-        "month": f"{month:%Y-%m}",
-        "active_files": zero(),
-        "new_files": zero(),
-        "interviews": {"total": zero(), "by_type": {}, "by_type_medium": {}},
-        "aid_requests": {
-            "total": zero(),
-            "requested_amount": no_money(),
-            "granted_amount": no_money(),
-            "paid_amount": no_money(),
-            "by_type": {},
-            "by_status": {},
-            "by_type_status": {},
-        },
+def _empty_figures(size: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        ACTIVE_FILES: [0] * size,
+        NEW_FILES: [0] * size,
+        INTERVIEWS: {"total": [0] * size, "by_type": {}, "by_type_medium": {}},
+        AID_REQUESTS: {"total": [0] * size, "by_type": {}, "by_status": {}, "by_type_status": {}},
     }
+    for family in AMOUNT_FAMILIES:
+        figures[family] = {"total": _amount_series(size), "by_type": {}}
+    return figures
 
 
-def _place(entry: dict[str, Any], row: tuple[Any, ...]) -> None:
-    _, _, indicator, dimension, count, requested, granted, paid, suppressed = row
-    cell = _cell(count, suppressed)
+def _place(
+    figures: dict[str, Any], indicator: str, dimension: str, counts: Series, amounts: Series
+) -> None:
+    """Put the series of one indicator and category into ``figures`` (see ``published``)."""
+    family, _, breakdown = indicator.partition("_by_")
     if indicator in (ACTIVE_FILES, NEW_FILES):
-        entry[indicator] = cell
-    elif indicator == INTERVIEWS:
-        entry["interviews"]["total"] = cell
-    elif indicator == AID_REQUESTS:
-        target = entry["aid_requests"]
-        target["total"] = cell
-        target["requested_amount"] = _cell(requested or Decimal("0.00"), suppressed)
-        target["granted_amount"] = _cell(granted or Decimal("0.00"), suppressed)
-        target["paid_amount"] = _cell(paid or Decimal("0.00"), suppressed)
+        figures[indicator] = counts
+    elif indicator in (INTERVIEWS, AID_REQUESTS):
+        figures[indicator]["total"] = counts
+    elif indicator in AMOUNT_FAMILIES:
+        figures[indicator]["total"] = {"count": counts, "amount": amounts}
+    elif family in AMOUNT_FAMILIES:
+        figures[family]["by_type"][dimension] = {"count": counts, "amount": amounts}
+    elif "/" in dimension:
+        outer, inner = dimension.split("/", 1)
+        figures[family][f"by_{breakdown}"].setdefault(outer, {})[inner] = counts
     else:
-        family, _, breakdown = indicator.partition("_by_")
-        target = entry[family][f"by_{breakdown}"]
-        if "/" in dimension:
-            outer, inner = dimension.split("/", 1)
-            target.setdefault(outer, {})[inner] = cell
-        else:
-            target[dimension] = cell
+        figures[family][f"by_{breakdown}"][dimension] = counts
+
+
+@dataclass
+class Published:
+    """The published figures of one structure (or of the country) over a period."""
+
+    figures: dict[str, Any]
+    # When the newest of these figures was computed; None when the period has none stored.
+    refreshed_at: datetime | None = None
 
 
 def published(
     period_start: date, period_end: date, structure_ids: Iterable[int | None]
-) -> dict[int | None, list[dict[str, Any]]]:
-    """Return, for each structure id (``None``: the country), its published months.
+) -> dict[int | None, Published]:
+    """Return, for each structure id (``None``: the country), its published figures.
 
-    Only published values leave this function: a suppressed figure is ``{"value": null,
-    "suppressed": true}``, and so are the amounts of a suppressed ``aid_requests`` count.
-    Every month of the period is listed; a missing figure is zero.
+    Each figure is a series with one value per month of ``months_between(period_start,
+    period_end)``: a count, an amount in euros as a string with two decimals, or ``None`` where
+    the statistical secret hides it. A category with no figure in the period is left out of its
+    breakdown, and a missing month of a series is zero. Only published values leave this
+    function. The shape, with ``T`` a follow-up type code, ``M`` a medium and ``S`` a status::
+
+        {"active_files": [..], "new_files": [..],
+         "interviews": {"total": [..], "by_type": {T: [..]}, "by_type_medium": {T: {M: [..]}}},
+         "aid_requests": {"total": [..], "by_type": {T: [..]}, "by_status": {S: [..]},
+                          "by_type_status": {T: {S: [..]}}},
+         "aid_requested": {"total": {"count": [..], "amount": [..]},
+                           "by_type": {T: {"count": [..], "amount": [..]}}},
+         "aid_granted": {...}, "aid_paid": {...}}
     """
     wanted = list(structure_ids)
-    months = []
-    month = month_start(period_start)
-    while month <= period_end:
-        months.append(month)
-        month = add_months(month, 1)
-    result = {
-        structure_id: {month: _empty_month(month) for month in months} for structure_id in wanted
-    }
-    queryset = StatisticsSnapshot.objects.filter(month__gte=months[0] if months else period_start)
-    queryset = queryset.filter(month__lte=period_end)
+    months = months_between(period_start, period_end)
+    size = len(months)
+    positions = {month: index for index, month in enumerate(months)}
+    result = {structure_id: Published(_empty_figures(size)) for structure_id in wanted}
+    if not months:
+        return result
+
+    queryset = StatisticsSnapshot.objects.filter(month__gte=months[0], month__lte=months[-1])
     concrete = [item for item in wanted if item is not None]
     if None in wanted and concrete:
         queryset = queryset.filter(Q(structure__isnull=True) | Q(structure_id__in=concrete))
@@ -536,18 +577,38 @@ def published(
         queryset = queryset.filter(structure__isnull=True)
     else:
         queryset = queryset.filter(structure_id__in=concrete)
-    for row in queryset.order_by().values_list(
-        "structure_id", "month", "indicator", "dimension", "count",
-        "requested_amount", "granted_amount", "paid_amount", "suppressed",
-    ):  # fmt: skip
-        _place(result[row[0]][row[1]], row)
-    return {key: list(value.values()) for key, value in result.items()}
-
-
-def last_refresh(structure_ids: Iterable[int]) -> dict[int, Any]:
-    return dict(
-        StatisticsSnapshot.objects.filter(structure_id__in=list(structure_ids))
-        .values("structure_id")
-        .annotate(at=Max("refreshed_at"))
-        .values_list("structure_id", "at")
-    )
+    # One row per series, its months gathered by the database: a page of structures is a few
+    # thousand rows rather than one per figure. Suppressed values leave the database as NULL.
+    # The arrays' order does not matter (each value goes to its month's position), and the
+    # series are sorted here, so that the database need not sort them.
+    hidden = Q(suppressed=True)
+    series = (
+        queryset.order_by()
+        .values("structure_id", "indicator", "dimension")
+        .annotate(
+            months=ArrayAgg("month"),
+            counts=ArrayAgg(Case(When(hidden, then=None), default=F("count"))),
+            amounts=ArrayAgg(
+                Case(When(hidden, then=None), default=Coalesce("amount", Decimal("0.00")))
+            ),
+            refreshed_at=Max("refreshed_at"),
+        )
+        .values_list(
+            "structure_id", "indicator", "dimension", "months", "counts", "amounts",
+            "refreshed_at",
+        )
+    )  # fmt: skip
+    for structure_id, indicator, dimension, dates, counts, amounts, refreshed_at in sorted(
+        series, key=lambda row: (row[1], row[2])
+    ):
+        count_series: Series = [0] * size
+        amount_series: Series = ["0.00"] * size
+        for month, count, amount in zip(dates, counts, amounts, strict=True):
+            index = positions[month]
+            count_series[index] = count
+            amount_series[index] = None if amount is None else str(amount)
+        target = result[structure_id]
+        _place(target.figures, indicator, dimension, count_series, amount_series)
+        if target.refreshed_at is None or refreshed_at > target.refreshed_at:
+            target.refreshed_at = refreshed_at
+    return result

@@ -16,6 +16,7 @@ from dsfr.forms import DsfrBaseForm
 from tenants import national_statistics as stats
 from tenants.models import Structure
 from tenants.models_statistics import NationalApiToken
+from tenants.national_api.views import YEARS
 from tenants.views import national_required
 
 CHART_SCRIPT = "vendor/dsfr-chart/BarChart.js"
@@ -35,8 +36,11 @@ class TokenForm(DsfrBaseForm):
 
 
 def _parse_month(value: str | None) -> date | None:
+    """Return the month of an AAAA-MM value, or None for a missing or invalid one."""
     try:
         year, month = (value or "").split("-")
+        if int(year) not in YEARS:
+            return None
         return date(int(year), int(month), 1)
     except ValueError:
         return None
@@ -47,8 +51,9 @@ def _label(month: str) -> str:
     return f"{MONTHS[int(number) - 1]} {year}"
 
 
-def _value(cell: dict[str, Any]) -> Any:
-    return None if cell["suppressed"] else cell["value"]
+def _cell(value: Any) -> dict[str, Any]:
+    """Return a table cell of a series value, ``None`` being a suppressed figure."""
+    return {"value": value, "suppressed": value is None}
 
 
 def _chart(labels: list[str], series: dict[str, list[Any]]) -> dict[str, str]:
@@ -61,8 +66,13 @@ def _chart(labels: list[str], series: dict[str, list[Any]]) -> dict[str, str]:
     }
 
 
-def _breakdown(cells: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return sorted(cells.items(), key=lambda item: item[0])
+def _breakdown(series: dict[str, list[Any]], index: int) -> list[tuple[str, dict[str, Any]]]:
+    """Return the categories of a breakdown with their cell of month ``index``, zeros left out."""
+    return [
+        (code, _cell(values[index]))
+        for code, values in sorted(series.items())
+        if values[index] != 0
+    ]
 
 
 @national_required
@@ -75,22 +85,36 @@ def statistics(request: HttpRequest) -> HttpResponse:
     chosen = next((s for s in structures if s.slug == request.GET.get("structure")), None)
     key = chosen.pk if chosen else None
 
-    months = stats.published(start, end, [key])[key]
-    labels = [_label(entry["month"]) for entry in months]
-    detail_month = request.GET.get("mois") or months[-1]["month"]
-    detail = next((entry for entry in months if entry["month"] == detail_month), months[-1])
+    figures = stats.published(start, end, [key])[key].figures
+    months = [f"{month:%Y-%m}" for month in stats.months_between(start, end)]
+    labels = [_label(month) for month in months]
+    detail_month = request.GET.get("mois")
+    index = months.index(detail_month) if detail_month in months else len(months) - 1
 
     activity = {
-        "Dossiers actifs": [_value(entry["active_files"]) for entry in months],
-        "Nouveaux dossiers": [_value(entry["new_files"]) for entry in months],
-        "Entretiens": [_value(entry["interviews"]["total"]) for entry in months],
-        "Demandes d'aide": [_value(entry["aid_requests"]["total"]) for entry in months],
+        "Dossiers actifs": figures["active_files"],
+        "Nouveaux dossiers": figures["new_files"],
+        "Entretiens": figures["interviews"]["total"],
+        "Demandes d'aide": figures["aid_requests"]["total"],
     }
     amounts = {
-        "Montant demandé": [_value(e["aid_requests"]["requested_amount"]) for e in months],
-        "Montant accordé": [_value(e["aid_requests"]["granted_amount"]) for e in months],
-        "Montant payé": [_value(e["aid_requests"]["paid_amount"]) for e in months],
+        "Montant demandé": figures["aid_requested"]["total"]["amount"],
+        "Montant accordé": figures["aid_granted"]["total"]["amount"],
+        "Montant payé": figures["aid_paid"]["total"]["amount"],
     }
+    rows = [
+        {
+            "label": label,
+            "month": month,
+            "activity": [_cell(series[position]) for series in activity.values()],
+            "amounts": [
+                _cell(figures[family]["total"][part][position])
+                for family in ("aid_requested", "aid_granted", "aid_paid")
+                for part in ("count", "amount")
+            ],
+        }
+        for position, (label, month) in enumerate(zip(labels, months, strict=True))
+    ]
     charts_available = bool(finders.find(CHART_SCRIPT))
 
     context = {
@@ -99,15 +123,11 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "start": f"{start:%Y-%m}",
         "end": f"{end:%Y-%m}",
-        "months": months,
-        "rows": [
-            {"label": label, "entry": entry} for label, entry in zip(labels, months, strict=True)
-        ],
-        "detail": detail,
-        "detail_label": _label(detail["month"]),
-        "interviews_by_type": _breakdown(detail["interviews"]["by_type"]),
-        "requests_by_type": _breakdown(detail["aid_requests"]["by_type"]),
-        "requests_by_status": _breakdown(detail["aid_requests"]["by_status"]),
+        "rows": rows,
+        "detail_label": labels[index],
+        "interviews_by_type": _breakdown(figures["interviews"]["by_type"], index),
+        "requests_by_type": _breakdown(figures["aid_requests"]["by_type"], index),
+        "requests_by_status": _breakdown(figures["aid_requests"]["by_status"], index),
         "threshold": stats.threshold(),
         "charts": charts_available,
         "chart_script": CHART_SCRIPT,

@@ -21,7 +21,7 @@ from tenants.models import NationalApiToken, StatisticsSnapshot, Structure
 START, END = date(2025, 1, 1), date(2025, 3, 1)
 PERIOD = ["--since", "2025-01", "--until", "2025-03"]
 API = "/api/nationale/statistiques/"
-FIELDS = ["month", "indicator", "dimension", "count", "requested_amount", "granted_amount"]
+FIELDS = ["month", "indicator", "dimension", "count", "amount"]
 
 
 def person(site, name="Dupontel"):
@@ -49,9 +49,11 @@ def interviews(site, count, day, medium="phone_call", codes=("aide_alimentaire",
             item.followup_types.set(types)
 
 
-def aid_requests(site, count, day, status="investigation_ongoing", **values):
+def aid_requests(
+    site, count, day, status="investigation_ongoing", code="aide_alimentaire", **values
+):
     with tenant_context(site.structure):
-        kind = FollowupType.objects.get(default_code="aide_alimentaire")
+        kind = FollowupType.objects.get(default_code=code)
         for index in range(count):
             HelpRequest.objects.create(
                 beneficiary=person(site, f"Demandeur{index}"),
@@ -102,10 +104,7 @@ def test_snapshot_equals_the_structures_aggregates(dataset):
     for site in (alpha, beta):
         with tenant_context(site.structure):
             expected = stats.figures_from_aggregates(structure_aggregates(START, date(2025, 3, 31)))
-        rows = [
-            (f.month, f.indicator, f.dimension, f.count, f.requested_amount, f.granted_amount)
-            for f in expected
-        ]
+        rows = [(f.month, f.indicator, f.dimension, f.count, f.amount) for f in expected]
         assert snapshot(site.structure) == sorted(rows, key=repr)
 
     january = StatisticsSnapshot.objects.get(
@@ -113,9 +112,10 @@ def test_snapshot_equals_the_structures_aggregates(dataset):
     )
     assert january.count == 3
     granted = StatisticsSnapshot.objects.get(
-        structure=alpha.structure, month=date(2025, 2, 1), indicator="aid_requests"
+        structure=alpha.structure, month=date(2025, 2, 1), indicator="aid_granted", dimension=""
     )
-    assert (granted.count, granted.granted_amount) == (8, Decimal("600.00"))
+    assert granted.count == 6
+    assert granted.amount == Decimal("600.00")
     national = StatisticsSnapshot.objects.get(
         structure=None, month=START, indicator="interviews", dimension=""
     )
@@ -269,28 +269,173 @@ def test_subtraction_attack_through_the_api(dataset):
     national = client.get(API, {"debut": "2025-01", "fin": "2025-01"}).json()
     structures = client.get(API + "structures/", {"debut": "2025-01", "fin": "2025-01"}).json()
 
-    total = national["months"][0]["interviews"]["total"]
+    total = national["figures"]["interviews"]["total"]
     per_structure = {
-        item["slug"]: item["months"][0]["interviews"]["total"] for item in structures["structures"]
+        item["slug"]: item["figures"]["interviews"]["total"] for item in structures["structures"]
     }
-    assert per_structure["alpha"] == {"value": None, "suppressed": True}
-    assert per_structure["beta"] == {"value": None, "suppressed": True}
-    assert total == {"value": 15, "suppressed": False}
-    published = [cell["value"] for cell in per_structure.values() if not cell["suppressed"]]
-    assert total["value"] - sum(published) == 15  # the sum of two hidden figures, not one
+    assert per_structure["alpha"] == [None]
+    assert per_structure["beta"] == [None]
+    assert total == [15]
+    published = [series[0] for series in per_structure.values() if series[0] is not None]
+    assert total[0] - sum(published) == 15  # the sum of two hidden figures, not one
 
 
-def test_amounts_follow_the_suppression_of_their_count(dataset, settings):
-    settings.NATIONAL_STATISTICS_THRESHOLD = 9
+def test_aggregates_count_granted_and_paid_requests_by_type(alpha):
+    aid_requests(alpha, 2, date(2025, 1, 6), status="accepted", allocated_amount=Decimal("80"))
+    aid_requests(
+        alpha,
+        1,
+        date(2025, 1, 7),
+        status="accepted",
+        code="puma",
+        requested_amount=Decimal("300"),
+        allocated_amount=Decimal("250"),
+        decision_date=date(2025, 2, 2),
+        payment_date=date(2025, 3, 3),
+    )
+
+    with tenant_context(alpha.structure):
+        months = structure_aggregates(START, date(2025, 3, 31))["months"]
+
+    food = months["2025-01"]["amounts_by_type"]["aide_alimentaire"]
+    assert food["granted"] == {"count": 2, "amount": "160.00"}
+    assert food["requested"] == {"count": 0, "amount": "0.00"}
+    assert months["2025-01"]["amounts_by_type"]["puma"]["requested"] == {
+        "count": 1,
+        "amount": "300.00",
+    }
+    assert months["2025-02"]["amounts_by_type"]["puma"]["granted"] == {
+        "count": 1,
+        "amount": "250.00",
+    }
+    assert months["2025-03"]["amounts_by_type"]["puma"]["paid"] == {
+        "count": 1,
+        "amount": "250.00",
+    }
+    assert months["2025-03"]["amounts"]["paid"] == "250.00"
+
+
+def test_granted_amount_is_suppressed_with_its_own_count(alpha):
+    """Nine requests opened, one granted: the count of requests is published, the amount of the
+    single grant is not."""
+    aid_requests(alpha, 8, date(2025, 2, 4))
+    aid_requests(alpha, 1, date(2025, 2, 5), status="accepted", allocated_amount=Decimal("320"))
     refresh()
     _, client = national_token()
 
     body = client.get(API + "structures/alpha/", {"debut": "2025-02", "fin": "2025-02"}).json()
 
-    requests = body["months"][0]["aid_requests"]
-    assert requests["total"]["suppressed"]  # 8 < 9
-    assert requests["granted_amount"] == {"value": None, "suppressed": True}
-    assert requests["paid_amount"] == {"value": None, "suppressed": True}
+    figures = body["structure"]["figures"]
+    assert figures["aid_requests"]["total"] == [9]
+    assert figures["aid_granted"]["total"] == {"count": [None], "amount": [None]}
+    assert figures["aid_granted"]["by_type"]["aide_alimentaire"] == {
+        "count": [None],
+        "amount": [None],
+    }
+    assert "320" not in json.dumps(body)
+
+
+def test_paid_amount_without_request_opened_is_suppressed(alpha):
+    """A payment in March of a request opened in January: March has no request opened, and
+    its single payment must still be hidden."""
+    aid_requests(
+        alpha,
+        1,
+        date(2025, 1, 6),
+        status="accepted",
+        allocated_amount=Decimal("410"),
+        payment_date=date(2025, 3, 2),
+    )
+    refresh()
+    _, client = national_token()
+
+    body = client.get(API + "structures/alpha/", {"debut": "2025-03", "fin": "2025-03"}).json()
+    national = client.get(API, {"debut": "2025-03", "fin": "2025-03"}).json()
+
+    assert body["structure"]["figures"]["aid_requests"]["total"] == [0]
+    assert body["structure"]["figures"]["aid_paid"]["total"] == {
+        "count": [None],
+        "amount": [None],
+    }
+    assert national["figures"]["aid_paid"]["total"]["amount"] == [None]
+    assert "410" not in json.dumps(national)
+
+
+def published_amounts(client, month):
+    """The amount families of one month, as the API publishes them: {owner: {family: {category:
+    (count, amount)}}}, the owner ``None`` being the country and the category "" the total."""
+    period = {"debut": month, "fin": month}
+    national = client.get(API, period).json()
+    listing = client.get(API + "structures/", period).json()
+    owners = {None: national["figures"]}
+    owners.update({item["slug"]: item["figures"] for item in listing["structures"]})
+    result = {}
+    for owner, figures in owners.items():
+        for family in ("aid_requested", "aid_granted", "aid_paid"):
+            series = {"": figures[family]["total"], **figures[family]["by_type"]}
+            result.setdefault(owner, {})[family] = {
+                category: (pair["count"][0], pair["amount"][0]) for category, pair in series.items()
+            }
+    return result
+
+
+def single_hidden_relations(amounts):
+    """Relations (a breakdown and its total, or structures and the country) in which exactly
+    one amount is hidden: subtracting the published ones from the total would reveal it."""
+    leaks = []
+    owners = list(amounts)
+    for family in ("aid_requested", "aid_granted", "aid_paid"):
+        for owner in owners:
+            cells = amounts[owner][family]
+            if sum(amount is None for _, amount in cells.values()) == 1:
+                leaks.append((family, owner, "row"))
+        categories = {category for owner in owners for category in amounts[owner][family]}
+        for category in categories:
+            column = [amounts[owner][family].get(category, (0, "0.00"))[1] for owner in owners]
+            if sum(amount is None for amount in column) == 1:
+                leaks.append((family, category, "column"))
+    return leaks
+
+
+def test_subtraction_attack_on_amounts(alpha, beta):
+    """alpha's single "puma" grant is hidden; without complements, alpha's total minus its
+    published types, or the country's amount minus beta's, would give its 250 euros."""
+    aid_requests(alpha, 6, date(2025, 2, 4), status="accepted", allocated_amount=Decimal("100"))
+    aid_requests(
+        alpha, 1, date(2025, 2, 4), status="accepted", code="puma", allocated_amount=Decimal("250")
+    )
+    aid_requests(beta, 8, date(2025, 2, 6), status="accepted", allocated_amount=Decimal("50"))
+    refresh()
+    _, client = national_token()
+
+    amounts = published_amounts(client, "2025-02")
+
+    granted = {owner: amounts[owner]["aid_granted"] for owner in amounts}
+    assert granted["alpha"]["puma"] == (None, None)
+    assert granted[None]["puma"] == (None, None)
+    # The only other type of alpha's total is its complement.
+    assert granted["alpha"]["aide_alimentaire"] == (None, None)
+    assert granted[None][""] == (15, "1250.00")
+    assert single_hidden_relations(amounts) == []
+    published_types = [
+        Decimal(amount) for category, (_, amount) in granted["alpha"].items()
+        if category and amount is not None
+    ]  # fmt: skip
+    assert Decimal("250.00") not in published_types
+
+
+def test_amount_attack_finds_a_leak_without_complements():
+    """The checker above is able to fail: primary suppression alone leaves single hidden
+    amounts."""
+    amounts = {
+        None: {"aid_granted": {"": (15, "1250.00"), "puma": (None, None)}},
+        "alpha": {"aid_granted": {"": (7, "850.00"), "puma": (None, None)}},
+    }
+    for owner in amounts:
+        amounts[owner]["aid_requested"] = {"": (0, "0.00")}
+        amounts[owner]["aid_paid"] = {"": (0, "0.00")}
+
+    assert ("aid_granted", "alpha", "row") in single_hidden_relations(amounts)
 
 
 def test_threshold_comes_from_the_setting(dataset, settings):
@@ -301,7 +446,7 @@ def test_threshold_comes_from_the_setting(dataset, settings):
     body = client.get(API + "structures/alpha/", {"debut": "2025-01", "fin": "2025-01"}).json()
 
     assert body["threshold"] == 2
-    assert body["months"][0]["interviews"]["total"] == {"value": 3, "suppressed": False}
+    assert body["structure"]["figures"]["interviews"]["total"] == [3]
 
 
 # --- API -----------------------------------------------------------------------------------
