@@ -131,17 +131,23 @@ def prepare_spare_schemas(count: int) -> int:
     template = ensure_template_schema()
     prefix = _spare_prefix(template)
     created = 0
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_LOCK_ID])
-            cursor.execute(
-                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", [SPARE_PREFIX]
-            )
-            spares = [name for (name,) in cursor.fetchall()]
-            for stale in [name for name in spares if not name.startswith(prefix)]:
-                cursor.execute(f'DROP SCHEMA "{stale}" CASCADE')
-        ready = [name for name in spares if name.startswith(prefix)]
-        for _ in range(count - len(ready)):
+    # One transaction per dropped or cloned schema: a clone locks every object it copies, and
+    # PostgreSQL's lock table (max_locks_per_transaction) cannot hold many clones at once.
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLONE_LOCK_ID])
+                cursor.execute(
+                    "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+                    [SPARE_PREFIX],
+                )
+                spares = [name for (name,) in cursor.fetchall()]
+                stale = [name for name in spares if not name.startswith(prefix)]
+                if stale:
+                    cursor.execute(f'DROP SCHEMA "{stale[0]}" CASCADE')
+                    continue
+            if len(spares) >= count:
+                break
             CloneSchema().clone_schema(template, f"{prefix}{secrets.token_hex(4)}", "DATA")
             created += 1
     connection.set_schema_to_public()

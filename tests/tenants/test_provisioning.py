@@ -212,3 +212,27 @@ def test_spare_schemas_are_kept_at_count(db):
 
     assert created_first == 2
     assert created_again == 0
+
+
+def test_spare_schemas_commit_one_by_one(db, monkeypatch):
+    # Each clone takes a lock per copied object: one transaction for many clones overflows
+    # PostgreSQL's lock table, and a failure would undo the clones already made.
+    from django_tenants.clone import CloneSchema
+
+    clone = CloneSchema.clone_schema
+    calls = []
+
+    def clone_twice(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        if len(calls) > 1:
+            raise RuntimeError("clone failed")
+        return clone(self, *args, **kwargs)
+
+    monkeypatch.setattr(CloneSchema, "clone_schema", clone_twice)
+
+    with pytest.raises(RuntimeError):
+        prepare_spare_schemas(3)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE starts_with(nspname, '_spare_')")
+        assert cursor.fetchone()[0] == 1
