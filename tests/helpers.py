@@ -1,7 +1,11 @@
 import html
 import re
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.core import signals
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client
 
@@ -42,3 +46,16 @@ class RefusingEmailBackend:
     def send_messages(self, messages):  # type: ignore[no-untyped-def]
         recipients = [address for message in messages for address in message.to]
         raise smtplib.SMTPRecipientsRefused({address: (550, b"refused") for address in recipients})
+
+
+@contextmanager
+def connection_kept_open() -> Iterator[None]:
+    """Keep the test's database connection open across WSGI requests, as Django's test client
+    does: its transaction contains the fixtures' data."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

@@ -10,16 +10,13 @@ Each request runs in a savepoint that is rolled back, so every request starts fr
 data and all writes stay in the test's transaction, in alpha's schema.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.test import Client
 from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, given, settings
@@ -39,6 +36,7 @@ from core.models import Followup, FollowupType, HelpRequest, Relative
 from core.services.accompaniments import save_followup, save_help_request
 from core.services.beneficiaries import create_beneficiary, save_relative
 from core.services.documents import add_document
+from tests.helpers import connection_kept_open
 
 CHECKS = [
     not_a_server_error,
@@ -120,19 +118,6 @@ def api_headers(alpha) -> dict[str, str]:
     with tenant_context(alpha.structure):
         _, secret = create_token(alpha.agents["manager"], "Schemathesis", Role.MANAGER)
     return {"Host": alpha.host, "Authorization": f"Bearer {secret}"}
-
-
-@contextmanager
-def connection_kept_open() -> Iterator[None]:
-    """Keep the test's database connection open across WSGI requests, as Django's test client
-    does: its transaction contains the fixtures' data."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tenants.models import NationalApiToken, Structure
 from tenants.national_api.views import MAX_PAGE_SIZE, PAGE_SIZE
-from tests.core.test_api_schemathesis import connection_kept_open
+from tests.helpers import connection_kept_open
 from tests.tenants.test_national_statistics import aid_requests, interviews, refresh
 
 API = "/api/nationale/statistiques/"
