@@ -595,7 +595,7 @@ Statement = tuple[str, str, Any, float]  # name, SQL, parameters, ms
 def statement_name(sql_text: str) -> str:
     if sql_text.startswith("SELECT COUNT(*)"):
         return "count"
-    if sql_text.startswith("SELECT 1 AS"):
+    if re.match(r'SELECT (1|%s) AS "a"', sql_text):
         return "exact check"
     if '"core_beneficiary_referents"' in sql_text:
         return "referents"
@@ -1105,13 +1105,21 @@ def findings(result: Run) -> list[str]:
         r for r in result.results if r.kind.is_search and r.with_index.p95_ms >= TARGET_MS
     ]
     if search_over:
+        lines = []
+        for r in search_over:
+            sql_ms = sum(ms for _, ms in r.statements)
+            lines.append(
+                f"- {r.kind.title}: {breakdown(r.statements)}; {sql_ms:.0f} ms of SQL in all, "
+                f"against a p95 of {r.with_index.p95_ms:.0f} ms for the whole page fetch"
+            )
         paragraphs.append(
-            "**The count runs the search a second time.** `Paginator` sends `SELECT COUNT(*)` "
-            "with the same WHERE clause before the page query, so each search filters the table "
-            "twice. The relevance `ORDER BY` is not what costs: the page statement, which adds "
-            "it to the same filter, takes about as long as the count. Statements of the slowest "
-            "query of each kind, run once more:\n\n"
-            + "\n".join(f"- {r.kind.title}: {breakdown(r.statements)}" for r in search_over)
+            "**Where the time goes.** The statements of the slowest query of each kind over "
+            "the target, run once more (a search runs an exact check, then one page query "
+            "that carries the count):\n\n"
+            + "\n".join(lines)
+            + "\n\nWhen the SQL adds up to far less than the p95, the rest is Python (form, "
+            "query building, prefetch) and waiting for a core: compare with the load average "
+            "above."
         )
     list_plan = plans.get("e", {})
     if list_plan:
@@ -1162,113 +1170,6 @@ def findings(result: Run) -> list[str]:
     return paragraphs
 
 
-def fixes(result: Run) -> list[str]:
-    over = {r.kind.key for r in result.results if r.with_index.p95_ms >= TARGET_MS}
-    if not over:
-        return []
-
-    items = []
-    rpc = {w.kind.key: w for w in result.what_ifs if w.change.startswith("random_page_cost")}
-    if rpc:
-        figures_text = ", ".join(f"{k} {w.after.p95_ms:.0f} ms" for k, w in rpc.items())
-        items.append(
-            "Let the planner take the trigram index. With `random_page_cost = "
-            f"{WHAT_IF_PAGE_COST}` (the example PostgreSQL's documentation gives for "
-            "solid-state drives, and this database is in memory) the searches become bitmap "
-            f"scans on `beneficiary_search_trgm`: p95 {figures_text} "
-            "(what-if table). It can sit next to the trigram threshold in the connection "
-            "options of `src/settings.py` (`-c random_page_cost=1.1`), or be set on the "
-            "database or the server. It may not be enough on a smaller table: on a copy with "
-            "10,000 files, checked by hand, a one-word search still got the sequential scan "
-            "(about 100 ms) until the declared cost of `%>` was raised too, in a migration: "
-            "`ALTER FUNCTION word_similarity_commutator_op(text, text) COST 100`. That alters "
-            "an object of the extension, which a dump and restore or a later `ALTER EXTENSION "
-            "pg_trgm UPDATE` may reset: a test asserting the plan of a search would catch it."
-        )
-
-    if over & {"a", "b", "c", "d"}:
-        items.append(
-            "Count once. Take the total from the page query (`COUNT(*) OVER ()`) or stop "
-            'counting past a bound ("plus de 200 résultats": `SELECT count(*) FROM (... LIMIT '
-            "201)`), so a search filters the table once instead of twice."
-        )
-
-    remaining = [w for w in rpc.values() if w.after.p95_ms >= TARGET_MS]
-    if remaining:
-        slowest = "; ".join(f"{w.kind.key}: {breakdown(w.statements[:2])}" for w in remaining)
-        rpc_plans = result.plans.get(f"with the index, random_page_cost = {WHAT_IF_PAGE_COST}", {})
-        sorts = []
-        for w in remaining:
-            scan = scan_of(rpc_plans.get(w.kind.key, {}).get("count", ""))
-            timings = dict(w.statements)
-            if (
-                scan
-                and scan["actual"] >= 1_000
-                and timings.get("page", 0) > 1.5 * timings.get("count", 0)
-            ):
-                sorts.append(f"{w.after.slowest.label} matches {scan['actual']:,} files")
-        relevance = (
-            " The relevance sort weighs only when a word matches a large share of the table: "
-            f"{'; '.join(sorts)}, and the page statement computes `word_similarity` for each "
-            "of them to sort them."
-            if sorts
-            else ""
-        )
-        items.append(
-            f"With the index alone, {', '.join(w.kind.key for w in remaining)} stay over "
-            f"{TARGET_MS:.0f} ms at the 95th percentile on this machine (slowest queries: "
-            f"{slowest}): each word costs two GIN scans that read the long posting lists of "
-            "common trigrams, the heap scan rechecks hundreds to thousands of candidates with "
-            "`word_similarity`, and the count does it all twice."
-            + relevance
-            + " Letting the planner use the "
-            "index and counting once are both needed. Beyond that, one index condition per "
-            "word would halve the GIN work: keeping `LIKE` for digits and words shorter than "
-            "3 letters and `%>` alone for the others gave, checked by hand on one two-word "
-            "search, a single bitmap index scan and 20 to 30 ms for the count instead of about "
-            "55 ms, chosen with the default settings. The cost is that a fragment from the "
-            'middle of a name no longer matches ("thal" has a similarity of 0.4 with '
-            '"nathalie").'
-        )
-
-    sort_index = {w.kind.key: w for w in result.what_ifs if w.change.startswith("index on")}
-    if "e" in over or "f" in over:
-        measured = "; ".join(
-            f"{k}: p95 {w.after.p95_ms:.0f} ms, slowest query {breakdown(w.statements[:2])}"
-            for k, w in sort_index.items()
-        )
-        worse = [
-            f"{k} ({w.before.p95_ms:.0f} ms before)"
-            for k, w in sort_index.items()
-            if w.after.p95_ms > w.before.p95_ms
-        ]
-        items.append(
-            "Index the list's order: a B-tree index on `(usual_name, birth_name, first_names, "
-            "id)` turns the first page of the list into an index scan that stops after 20 rows "
-            f"({measured}). What remains is the count: for the whole list a scan of every "
-            "file, which an approximate total, or none, past a few thousand files would "
-            "remove; for a city, the next point."
-            + (
-                f" Slower with this index: {', '.join(worse)}. For a city the planner may walk "
-                "the index in name order and evaluate `UPPER(UNACCENT(city))` on each file "
-                "until it has 20, which pays only once the city filter has an index of its own."
-                if worse
-                else ""
-            )
-        )
-
-    if "f" in over:
-        items.append(
-            "Filter the city on a stored key: a `city_key` column filled by `Beneficiary.save()` "
-            "with `normalize(city)`, as `search_text` is, with a B-tree index, and the filter "
-            "`city_key = normalize(value)`. Another way is an IMMUTABLE wrapper around "
-            "`unaccent('public.unaccent', ...)` with an expression index and a lookup that uses "
-            "it. Either gives the planner an index and statistics."
-        )
-
-    return ["### What would fix it", "\n".join(f"{i}. {text}" for i, text in enumerate(items, 1))]
-
-
 def condensed(plan: str) -> str:
     """Return the plan without its buffer and planning lines, indented as a code block."""
     kept = [
@@ -1297,7 +1198,7 @@ def render_section(result: Run, facts: dict[str, str], command: str) -> str:
     over = any(r.with_index.p95_ms >= TARGET_MS for r in result.results)
     parts = [SECTION_TITLE, METHOD, "### Figures", *figures(result, facts, command)]
     if over:
-        parts += ["### Why", *findings(result), *fixes(result), *plan_sections(result)]
+        parts += ["### Why", *findings(result), *plan_sections(result)]
     return "\n\n".join(parts)
 
 
