@@ -61,8 +61,6 @@ NEIGHBOUR_COMMUNES = 150
 INDEX_NAME = "beneficiary_search_trgm"
 DEFAULT_SECONDS_PER_KIND = 10.0
 MIN_QUERIES = 10
-# What-if settings, tried on the scratch database only.
-WHAT_IF_PAGE_COST = 1.1
 
 logger = logging.getLogger("benchmarks.search")
 # The 1-minute load average, noted as each kind starts: other programs on the machine slow
@@ -723,20 +721,10 @@ def database_facts() -> dict[str, str]:
 
 
 @dataclass
-class WhatIf:
-    change: str
-    kind: Kind
-    before: Timing
-    after: Timing
-    statements: list[tuple[str, float]]
-
-
-@dataclass
 class Run:
     count: int
     insert: InsertTimes
     results: list[Result]
-    what_ifs: list[WhatIf]
     plans: dict[str, dict[str, dict[str, str]]]
     recreate_index_s: float
     facts: dict[str, str]
@@ -763,11 +751,7 @@ def run(count: int, queries: int, budget_s: float) -> Run:
     facts = database_facts()
     agent = Agent.objects.get(role=Role.MANAGER)
     all_kinds = kinds(persons, queries)
-    plans: dict[str, dict[str, dict[str, str]]] = {
-        "with the index": {},
-        f"with the index, random_page_cost = {WHAT_IF_PAGE_COST}": {},
-        "without the index": {},
-    }
+    plans: dict[str, dict[str, dict[str, str]]] = {"with the index": {}, "without the index": {}}
 
     with_index = {}
     for kind in all_kinds:
@@ -782,8 +766,6 @@ def run(count: int, queries: int, budget_s: float) -> Run:
         plans["with the index"][kind.key] = explain(statements[kind.key])
         if kind.is_search:
             costs[kind.key] = planner_costs(statements[kind.key])
-
-    what_ifs: list[WhatIf] = []
 
     definition = index_definition()
     schema = connection.ops.quote_name(connection.schema_name)
@@ -808,7 +790,6 @@ def run(count: int, queries: int, budget_s: float) -> Run:
         count,
         insert,
         results,
-        what_ifs,
         plans,
         recreate_index_s,
         facts,
@@ -875,29 +856,6 @@ def table(results: Sequence[Result], markdown: bool) -> str:
             f"{r.without_index.p95_ms:.1f}",
         ]
         for r in results
-    ]
-    return render_table(header, rows, markdown)
-
-
-def what_if_table(what_ifs: Sequence[WhatIf], markdown: bool) -> str:
-    header = [
-        "change (scratch database only)",
-        "kind",
-        "queries",
-        "p95 ms before",
-        "median ms",
-        "p95 ms",
-    ]
-    rows = [
-        [
-            w.change,
-            w.kind.title,
-            str(len(w.after.samples_ms)),
-            f"{w.before.p95_ms:.1f}",
-            f"{w.after.median_ms:.1f}",
-            f"{w.after.p95_ms:.1f}",
-        ]
-        for w in what_ifs
     ]
     return render_table(header, rows, markdown)
 
@@ -1090,17 +1048,6 @@ def findings(result: Run) -> list[str]:
             "the queries that get the index plan are fast, hence medians far below the 95th "
             "percentiles."
         )
-    rpc_plans = result.plans.get(f"with the index, random_page_cost = {WHAT_IF_PAGE_COST}", {})
-    if any("BitmapOr" in plan for kind_plans in rpc_plans.values() for plan in kind_plans.values()):
-        paragraphs.append(
-            "**The OR between `LIKE` and `%>` does not make the index unusable**, it only "
-            "doubles its price. When the planner takes the index (plans with "
-            f"random_page_cost = {WHAT_IF_PAGE_COST} below), each word is a BitmapOr of two "
-            "bitmap index scans on the same GIN index, and the words are ANDed. The fuzzy "
-            "branch returns every file sharing enough trigrams with the word, and the heap "
-            'scan checks each again with `word_similarity` ("Rows Removed by Index '
-            'Recheck").'
-        )
     search_over = [
         r for r in result.results if r.kind.is_search and r.with_index.p95_ms >= TARGET_MS
     ]
@@ -1160,12 +1107,6 @@ def findings(result: Run) -> list[str]:
             f'the 0.5 threshold ("{example[0]}" for "{example[1]}"): one slip in a name of five '
             "to seven letters changes two or three of its trigrams. This is about what the "
             "search finds, not about its speed."
-        )
-    if result.what_ifs:
-        paragraphs.append(
-            "Changes tried on the scratch database after the timings above, application code "
-            'unchanged ("before" is the p95 of the same kind in the main table):\n\n'
-            + what_if_table(result.what_ifs, markdown=True)
         )
     return paragraphs
 
@@ -1246,9 +1187,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(table(result.results, markdown=False))
     print()
-    if result.what_ifs:
-        print(what_if_table(result.what_ifs, markdown=False))
-        print()
     print(verdict(result))
     for r in result.results:
         print(f"{r.kind.title}: {breakdown(r.statements)}")
