@@ -1,11 +1,13 @@
-"""Helpers shared by the benchmark scripts: scratch databases, percentiles, machine facts and
-the sections of docs/benchmarks.md.
+"""Helpers shared by the benchmark scripts: scratch databases, percentiles, tables, machine
+facts and the sections of docs/benchmarks.md.
 
 Scripts that use it run as modules from the repository root (``python -m benchmarks.<name>``),
-so that ``benchmarks`` is importable. It does not import Django.
+or as scripts that first put the repository root on ``sys.path``, so that ``benchmarks`` is
+importable. It imports Django only inside ``close_django_connections()``.
 """
 
 import argparse
+import logging
 import math
 import os
 import re
@@ -30,6 +32,8 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 # Width of the hand-written Markdown in docs/.
 DOCS_WIDTH = 96
 
+logger = logging.getLogger(__name__)
+
 
 # --- Databases -----------------------------------------------------------------------------
 
@@ -39,7 +43,10 @@ def server_url() -> str:
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     host = urlsplit(url).hostname
     if host is not None and host not in LOOPBACK_HOSTS:
-        sys.exit(f"Invalid DATABASE_URL host {host}: use a PostgreSQL server on this machine.")
+        sys.exit(
+            f"Invalid DATABASE_URL host {host}: scratch databases are only created on this "
+            "machine. Use 127.0.0.1, localhost or ::1."
+        )
     return url
 
 
@@ -57,18 +64,38 @@ def admin_execute(url: str, statement: sql.Composable | str) -> list[tuple[Any, 
 
 
 @contextmanager
-def scratch_database(url: str, name: str) -> Iterator[str]:
+def scratch_database(
+    url: str,
+    name: str,
+    *,
+    before_drop: Callable[[], object] | None = None,
+    log: logging.Logger = logger,
+) -> Iterator[str]:
     """Create database ``name`` on the server of ``url``, yield its URL, then drop it.
 
-    The drop uses ``WITH (FORCE)``, so connections that a crashed child left open end too.
+    ``before_drop`` runs just before the drop, for instance ``close_django_connections`` when
+    this process set Django up on the database. The drop uses ``WITH (FORCE)``, so connections
+    that a crashed child left open end too. ``log`` is the logger that records the drop.
     """
     admin_execute(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield with_database(url, name)
     finally:
+        if before_drop is not None:
+            before_drop()
         admin_execute(
             url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+        log.info("Dropped scratch database %s", name)
+
+
+def close_django_connections() -> None:
+    """Close this process's Django database connections, if Django is set up."""
+    from django.apps import apps
+    from django.db import connections
+
+    if apps.ready:
+        connections.close_all()
 
 
 # --- Figures -------------------------------------------------------------------------------
@@ -101,12 +128,36 @@ def bounded(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown: bool) -> str:
+    """Render a table as Markdown, or as aligned plain text for the terminal.
+
+    The first column is left-aligned and the others, figures, right-aligned.
+    """
+    if markdown:
+        rule = ["---"] + ["---:"] * (len(header) - 1)
+        return "\n".join("| " + " | ".join(line) + " |" for line in [header, rule, *rows])
+    lines = [header, *rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in lines
+    )
+
+
 # --- Machine -------------------------------------------------------------------------------
 
 
 def load_average() -> str:
     """Return the 1, 5 and 15 minute load averages, as "1.20, 0.90, 0.75"."""
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def one_minute_load_average() -> str:
+    """Return the 1 minute load average, as "1.20"."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def code_version() -> str:
@@ -124,8 +175,11 @@ def code_version() -> str:
     return f"code at commit {commit}" + (" with uncommitted changes" if changed else "")
 
 
-def machine_facts(database_url: str) -> dict[str, str]:
-    """Return what a figure depends on: CPU, PostgreSQL and library versions, code, date, load."""
+def machine_facts(database_url: str, load: Callable[[], str] = load_average) -> dict[str, str]:
+    """Return what a figure depends on: CPU, PostgreSQL and library versions, code, date, load.
+
+    ``load`` gives the "load_before" entry: ``load_average`` or ``one_minute_load_average``.
+    """
     cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
     server = admin_execute(database_url, "SHOW server_version")[0][0]
@@ -138,7 +192,7 @@ def machine_facts(database_url: str) -> dict[str, str]:
         "django_tenants": version("django-tenants"),
         "date": datetime.now().astimezone().date().isoformat(),
         "code": code_version(),
-        "load_before": load_average(),
+        "load_before": load(),
     }
 
 
@@ -167,6 +221,15 @@ def wrap(text: str, indent: str = "") -> str:
         break_long_words=False,
         break_on_hyphens=False,
     )
+
+
+def check_docs_file(docs_file: Path = DOCS_FILE) -> None:
+    """Exit unless ``docs_file`` exists, so that a run does not end on a page it cannot update."""
+    if not docs_file.is_file():
+        sys.exit(
+            f"Docs file not found: {docs_file}. Its introduction is written by hand: create it "
+            "first (a copy of docs/benchmarks.md will do), or pass --no-docs."
+        )
 
 
 def write_section(title: str, section: str, docs_file: Path = DOCS_FILE) -> None:

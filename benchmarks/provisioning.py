@@ -16,7 +16,6 @@ import json
 import logging
 import math
 import os
-import re
 import secrets
 import shlex
 import signal
@@ -24,25 +23,34 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 from psycopg import sql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+if not __package__:
+    # Run as a script, Python puts benchmarks/ on the path instead of the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (
+    DOCS_FILE,
+    REPO_ROOT,
+    bounded,
+    check_docs_file,
+    machine_facts,
+    one_minute_load_average,
+    p95,
+    render_table,
+    scratch_database,
+    server_url,
+    wrap,
+    write_section,
+)
+
 SECTION_TITLE = "## Provisioning"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/suivi_social"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_STRUCTURES = 200
 MAX_EXTRA_OPERATIONS = 500
 WORKER_TIMEOUT_S = 900
@@ -71,8 +79,7 @@ class Row:
     @property
     def p95_ms(self) -> float:
         """The 95th percentile by the nearest-rank method: the slowest of fewer than 20."""
-        ordered = sorted(self.samples_ms)
-        return ordered[math.ceil(0.95 * len(ordered)) - 1]
+        return p95(self.samples_ms)
 
     @property
     def total_s(self) -> float:
@@ -106,58 +113,14 @@ class Variant:
 
 def table(rows: Sequence[Row], markdown: bool) -> str:
     header = ["method", "structures", "median ms", "p95 ms", "total s"]
-    lines = [header] + [
+    lines = [
         [r.label, r.count, f"{r.median_ms:.0f}", f"{r.p95_ms:.0f}", f"{r.total_s:.1f}"]
         for r in rows
     ]
-    if markdown:
-        rule = ["---", "---:", "---:", "---:", "---:"]
-        return "\n".join("| " + " | ".join(line) + " |" for line in [header, rule, *lines[1:]])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-        )
-        for line in lines
-    )
+    return render_table(header, lines, markdown)
 
 
-# --- Scratch databases (parent process) ----------------------------------------------------
-
-
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    host = urlsplit(url).hostname
-    if host is not None and host not in LOOPBACK_HOSTS:
-        sys.exit(
-            f"Invalid DATABASE_URL host {host}: scratch databases are only created on this "
-            f"machine. Use 127.0.0.1, localhost or ::1."
-        )
-    return url
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def admin_execute(url: str, statement: sql.Composable) -> list[tuple[Any, ...]]:
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
-        cursor = connection.execute(statement)
-        return cursor.fetchall() if cursor.description else []
-
-
-@contextmanager
-def scratch_database(url: str, name: str) -> Iterator[str]:
-    admin_execute(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(url, name)
-    finally:
-        # FORCE ends a child's connections that a crash or a timeout left open.
-        admin_execute(
-            url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        logger.info("Dropped scratch database %s", name)
+# --- Variants (parent process) -------------------------------------------------------------
 
 
 def run_variant(url: str, run_id: str, extra_operations: int, structures: int) -> Variant:
@@ -168,7 +131,10 @@ def run_variant(url: str, run_id: str, extra_operations: int, structures: int) -
         structures,
         name,
     )
-    with scratch_database(url, name) as database_url, tempfile.TemporaryDirectory() as folder:
+    with (
+        scratch_database(url, name, log=logger) as database_url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
         result_file = Path(folder) / "result.json"
         command = [
             sys.executable,
@@ -543,36 +509,6 @@ def measure(structures: int) -> dict[str, Any]:
 # --- Report --------------------------------------------------------------------------------
 
 
-def machine_facts(url: str) -> dict[str, str]:
-    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
-    server = admin_execute(url, sql.SQL("SHOW server_version"))[0][0]
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": model.group(1).strip() if model else "unknown CPU",
-        "postgres": f"PostgreSQL {server.split()[0]}",
-        "python": sys.version.split()[0],
-        "django": version("Django"),
-        "django_tenants": version("django-tenants"),
-        "date": datetime.now().astimezone().date().isoformat(),
-        "code": code_version(),
-        "load_before": f"{os.getloadavg()[0]:.2f}",
-    }
-
-
-def code_version() -> str:
-    def git(*args: str) -> str:
-        command = ["git", "-C", str(REPO_ROOT), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return "code outside a git checkout"
-    return f"code at commit {commit}" + (" with uncommitted changes" if changed else "")
-
-
 METHOD = """\
 `benchmarks/provisioning.py` times the creation of a structure (its row, its domain, its schema,
 its default follow-up types and its first manager's invitation) in two ways:
@@ -630,17 +566,6 @@ def render_section(variants: Sequence[Variant], facts: dict[str, str], command: 
             "### Conclusion",
             wrap(conclusion(variants)),
         ]
-    )
-
-
-def wrap(text: str, indent: str = "") -> str:
-    """Wrap generated prose at the width of the hand-written docs, without breaking names."""
-    return textwrap.fill(
-        text,
-        width=96,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
     )
 
 
@@ -772,35 +697,6 @@ def template_payback(base: Variant) -> str:
     )
 
 
-def write_docs(section: str, facts: dict[str, str]) -> None:
-    """Replace the provisioning section of docs/benchmarks.md, creating the file if needed."""
-    text = DOCS_FILE.read_text(encoding="utf-8") if DOCS_FILE.exists() else intro(facts)
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    DOCS_FILE.write_text(text.rstrip() + "\n", encoding="utf-8")
-    logger.info("Wrote %s", DOCS_FILE.relative_to(REPO_ROOT))
-
-
-def intro(facts: dict[str, str]) -> str:
-    return f"""\
-# Benchmarks
-
-Scripts under `benchmarks/` time the operations whose cost decides a design choice. Each one
-creates what it needs in a scratch database of its own, drops it at the end, and rewrites its
-section below with what it measures, the exact command, the machine and the figures.
-
-- **Provisioning**: creating a structure by cloning a template schema against replaying the
-  tenant migrations, and how both scale as migrations accumulate.
-
-The figures come from the project's machine, first measured on {facts["date"]}:
-{facts["cores"]} cores ({facts["cpu"]}), {facts["postgres"]}. They depend on the machine and on
-what else runs on it, so compare them within a section.
-"""
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.worker:
@@ -811,19 +707,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("DJANGO_ENV=production is not supported: run with DJANGO_ENV=development.")
     # A terminated run still drops its scratch databases: SystemExit runs the finally blocks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    if not args.no_docs:
+        check_docs_file()
     url = server_url()
-    facts = machine_facts(url)
+    facts = machine_facts(url, load=one_minute_load_average)
     run_id = secrets.token_hex(4)
     variants = [run_variant(url, run_id, 0, args.structures)]
     for extra in args.extra_operations:
         structures = min(args.structures, args.variant_structures)
         variants.append(run_variant(url, run_id, extra, structures))
-    facts["load_after"] = f"{os.getloadavg()[0]:.2f}"
+    facts["load_after"] = one_minute_load_average()
     print(table([row for variant in variants for row in variant.rows()], markdown=False))
     if not args.no_docs:
         command = ["DJANGO_ENV=development", ".venv/bin/python", "benchmarks/provisioning.py"]
         section = render_section(variants, facts, shlex.join(command + sys.argv[1:]))
-        write_docs(section, facts)
+        write_section(SECTION_TITLE, section)
+        logger.info("Wrote %s", DOCS_FILE.relative_to(REPO_ROOT))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -848,16 +747,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     parser.add_argument("--ballast", type=bounded(0, MAX_EXTRA_OPERATIONS), help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def bounded(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-        return value
-
-    return parse
 
 
 if __name__ == "__main__":
