@@ -19,27 +19,30 @@ import argparse
 import logging
 import os
 import platform
-import re
 import secrets
 import statistics
-import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+if not __package__:
+    # Run as a script, Python puts benchmarks/ on the path instead of the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+from benchmarks.common import (
+    REPO_ROOT,
+    check_docs_file,
+    close_django_connections,
+    code_version,
+    p95,
+    scratch_database,
+    server_url,
+    write_section,
+)
+
 SECTION_TITLE = "## National statistics"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/suivi_social"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_STRUCTURES = 100
 MAX_BENEFICIARIES = 50_000
 MAX_REQUESTS = 500
@@ -56,43 +59,6 @@ STATUSES = [
 ]  # fmt: skip
 
 logger = logging.getLogger("benchmarks.national_statistics")
-
-
-def p95(samples: Sequence[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
-
-
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    host = urlsplit(url).hostname
-    if host is not None and host not in LOOPBACK_HOSTS:
-        sys.exit(f"Invalid DATABASE_URL host {host}: use a server on this machine.")
-    return url
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def admin_execute(url: str, statement: sql.Composable) -> None:
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
-        connection.execute(statement)
-
-
-@contextmanager
-def scratch_database(url: str, name: str) -> Iterator[str]:
-    admin_execute(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_database(url, name)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_execute(
-            url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        logger.info("Dropped scratch database %s", name)
 
 
 def literal(field: Any) -> str:
@@ -327,28 +293,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return facts
 
 
-def code_version() -> str:
-    """Return the short commit hash, noting uncommitted changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown commit"
-    return f"commit {commit}" + (" with uncommitted changes" if dirty else "")
-
-
 def paragraph(text: str) -> str:
     """Wrap one paragraph of the docs at 96 columns."""
     return textwrap.fill(" ".join(text.split()), width=96)
@@ -383,7 +327,7 @@ def section(args: argparse.Namespace, command: str, facts: dict[str, Any]) -> st
         f"""Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU,
         PostgreSQL on the same machine, shared with other programs: load average (1, 5 and 15
         min) {before[0]:.2f}, {before[1]:.2f} and {before[2]:.2f} before the run, {after[0]:.2f},
-        {after[1]:.2f} and {after[2]:.2f} after it. Python {platform.python_version()}; code at
+        {after[1]:.2f} and {after[2]:.2f} after it. Python {platform.python_version()};
         {facts["version"]}; run on {facts["date"]}, in {facts["total_s"] / 60:.1f} minutes.""",
         f"""Data load: {args.structures} spare schemas cloned in {facts["spares_s"]:.0f} s,
         structures provisioned in {facts["provision_s"]:.0f} s, files and history inserted in
@@ -432,17 +376,6 @@ Command, from the repository root:
 """
 
 
-def write_docs(text: str) -> None:
-    """Replace this benchmark's section of docs/benchmarks.md in place, or append it."""
-    current = DOCS_FILE.read_text(encoding="utf-8") if DOCS_FILE.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        current = pattern.sub(lambda match: text.rstrip() + "\n\n", current, count=1)
-        DOCS_FILE.write_text(current.rstrip() + "\n", encoding="utf-8")
-    else:
-        DOCS_FILE.write_text(current.rstrip() + "\n\n" + text.rstrip() + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--structures", type=int, default=50)
@@ -457,6 +390,8 @@ def main() -> None:
         sys.exit(f"--beneficiaries must be between 1 and {MAX_BENEFICIARIES}")
     if not 1 <= args.requests <= MAX_REQUESTS or not 1 <= args.refreshes <= 5:
         sys.exit(f"--requests: 1 to {MAX_REQUESTS}; --refreshes: 1 to 5")
+    if not args.no_docs:
+        check_docs_file()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("tenants").setLevel(logging.WARNING)
 
@@ -471,7 +406,9 @@ def main() -> None:
     name = f"suivi_social_bench_national_{secrets.token_hex(4)}"
     load_before = os.getloadavg()
     started = time.monotonic()
-    with scratch_database(url, name) as database_url:
+    with scratch_database(
+        url, name, before_drop=close_django_connections, log=logger
+    ) as database_url:
         os.environ["DATABASE_URL"] = database_url
         facts = run(args)
     facts["total_s"] = time.monotonic() - started
@@ -485,7 +422,7 @@ def main() -> None:
     text = section(args, command, facts)
     print(text)
     if not args.no_docs:
-        write_docs(text)
+        write_section(SECTION_TITLE, text)
 
 
 if __name__ == "__main__":
