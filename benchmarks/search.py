@@ -18,7 +18,6 @@ Each kind of query is timed until its queries are done or its time budget is spe
 import argparse
 import json
 import logging
-import math
 import os
 import random
 import re
@@ -26,28 +25,36 @@ import secrets
 import shlex
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from importlib.metadata import version
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-from psycopg import sql
+if not __package__:
+    # Run as a script, Python puts benchmarks/ on the path instead of the repository root.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DOCS_FILE = REPO_ROOT / "docs" / "benchmarks.md"
+from benchmarks.common import (
+    DOCS_FILE,
+    REPO_ROOT,
+    bounded,
+    check_docs_file,
+    close_django_connections,
+    machine_facts,
+    one_minute_load_average,
+    p95,
+    render_table,
+    scratch_database,
+    server_url,
+    write_section,
+)
+
 SECTION_TITLE = "## Search"
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/suivi_social"
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_BENEFICIARIES = 1_000_000
 BATCH_SIZE = 5_000
 SEED = 71014
@@ -69,12 +76,6 @@ LOADS: list[float] = []
 
 
 # --- Figures -------------------------------------------------------------------------------
-
-
-def p95(samples: Sequence[float]) -> float:
-    """The 95th percentile by the nearest-rank method."""
-    ordered = sorted(samples)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
 @dataclass
@@ -128,43 +129,7 @@ class Result:
     statements: list[tuple[str, float]] = field(default_factory=list)
 
 
-# --- Scratch database ----------------------------------------------------------------------
-
-
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    host = urlsplit(url).hostname
-    if host is not None and host not in LOOPBACK_HOSTS:
-        sys.exit(f"Refusing to create a scratch database on {host}: use a server on this machine.")
-    return url
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def admin_execute(url: str, statement: sql.Composable) -> list[tuple[Any, ...]]:
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True) as connection:
-        cursor = connection.execute(statement)
-        return cursor.fetchall() if cursor.description else []
-
-
-@contextmanager
-def scratch_database(url: str, name: str) -> Iterator[str]:
-    admin_execute(url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    logger.info("Created scratch database %s", name)
-    try:
-        yield with_database(url, name)
-    finally:
-        from django.apps import apps
-        from django.db import connections
-
-        if apps.ready:
-            connections.close_all()
-        admin_execute(
-            url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        logger.info("Dropped scratch database %s", name)
+# --- Django ----------------------------------------------------------------------------------
 
 
 def set_up_django(database_url: str) -> None:
@@ -801,36 +766,6 @@ def run(count: int, queries: int, budget_s: float) -> Run:
 # --- Report --------------------------------------------------------------------------------
 
 
-def machine_facts(url: str) -> dict[str, str]:
-    cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
-    server = admin_execute(url, sql.SQL("SHOW server_version"))[0][0]
-    return {
-        "cores": str(os.cpu_count()),
-        "cpu": model.group(1).strip() if model else "unknown CPU",
-        "postgres": f"PostgreSQL {server.split()[0]}",
-        "python": sys.version.split()[0],
-        "django": version("Django"),
-        "django_tenants": version("django-tenants"),
-        "date": datetime.now().astimezone().date().isoformat(),
-        "code": code_version(),
-        "load_before": f"{os.getloadavg()[0]:.2f}",
-    }
-
-
-def code_version() -> str:
-    def git(*args: str) -> str:
-        command = ["git", "-C", str(REPO_ROOT), *args]
-        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return "code outside a git checkout"
-    return f"code at commit {commit}" + (" with uncommitted changes" if changed else "")
-
-
 def table(results: Sequence[Result], markdown: bool) -> str:
     header = [
         "kind",
@@ -858,21 +793,6 @@ def table(results: Sequence[Result], markdown: bool) -> str:
         for r in results
     ]
     return render_table(header, rows, markdown)
-
-
-def render_table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
-    if markdown:
-        rule = ["---"] + ["---:"] * (len(header) - 1)
-        return "\n".join("| " + " | ".join(line) + " |" for line in [header, rule, *rows])
-    lines = [header, *rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-        )
-        for line in lines
-    )
 
 
 def breakdown(statements: Sequence[tuple[str, float]]) -> str:
@@ -1143,29 +1063,6 @@ def render_section(result: Run, facts: dict[str, str], command: str) -> str:
     return "\n\n".join(parts)
 
 
-def write_docs(section: str, path: Path = DOCS_FILE) -> None:
-    """Replace this script's section of the benchmarks page, or append it to the page."""
-    text = path.read_text(encoding="utf-8") if path.exists() else INTRO
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1)
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text.rstrip() + "\n", encoding="utf-8")
-    logger.info("Wrote the %s section of %s", SECTION_TITLE, path)
-
-
-INTRO = """\
-# Benchmarks
-
-Scripts under `benchmarks/` time operations whose cost decides a design choice. Each one
-creates the data it needs in a scratch database of its own and drops it at the end, then
-rewrites its section below with the exact command, the machine and the figures.
-
-Figures depend on the machine and on what else runs on it: compare them within a section.
-"""
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -1173,14 +1070,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit("Run the benchmark with DJANGO_ENV=development.")
     # A terminated run still drops its scratch database: SystemExit runs the finally blocks.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    docs_file = Path(args.docs_file)
+    if not args.no_docs:
+        check_docs_file(docs_file)
 
     url = server_url()
-    facts = machine_facts(url)
+    facts = machine_facts(url, load=one_minute_load_average)
     started = time.perf_counter()
-    with scratch_database(url, f"suivi_social_bench_search_{secrets.token_hex(4)}") as database:
+    name = f"suivi_social_bench_search_{secrets.token_hex(4)}"
+    with scratch_database(url, name, before_drop=close_django_connections, log=logger) as database:
+        logger.info("Created scratch database %s", name)
         set_up_django(database)
         result = run(args.beneficiaries, args.queries, args.seconds_per_kind)
-    facts["load_after"] = f"{os.getloadavg()[0]:.2f}"
+    facts["load_after"] = one_minute_load_average()
     facts["load_during"] = f"{min(LOADS):.2f} to {max(LOADS):.2f}"
 
     print_plans(result)
@@ -1196,7 +1098,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         command = ["DJANGO_ENV=development", ".venv/bin/python", "benchmarks/search.py"]
         options = recorded_options(list(argv or sys.argv[1:]))
         section = render_section(result, facts, shlex.join(command + options))
-        write_docs(section, Path(args.docs_file))
+        write_section(SECTION_TITLE, section, docs_file)
+        logger.info("Wrote the %s section of %s", SECTION_TITLE, docs_file)
 
 
 def recorded_options(options: list[str]) -> list[str]:
@@ -1231,16 +1134,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Page whose section to rewrite, to review it first (default: docs/benchmarks.md).",
     )
     return parser.parse_args(argv)
-
-
-def bounded(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-        return value
-
-    return parse
 
 
 if __name__ == "__main__":
