@@ -49,6 +49,7 @@ from benchmarks.common import (
     wrap,
     write_section,
 )
+from benchmarks.load.stack import luhn_complete
 
 SECTION_TITLE = "## Provisioning"
 MAX_STRUCTURES = 200
@@ -213,15 +214,6 @@ def set_up_django(extra_operations: int, folder: Path, database_url: str) -> Non
 
 
 # --- Structures to provision (child process) -----------------------------------------------
-
-
-def luhn_complete(digits: str) -> str:
-    """Append the Luhn check digit that valid SIREN and SIRET numbers end with."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return digits + str(-total % 10)
 
 
 def fictitious_siret(index: int) -> str:
