@@ -1,10 +1,12 @@
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import sentry_sdk
 from django.core.signals import got_request_exception, request_finished, request_started
-from django.db import InterfaceError, OperationalError
+from django.db import Error, InterfaceError, OperationalError, connection
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -23,6 +25,20 @@ DATABASE_UNAVAILABLE_MESSAGE = (
 )
 # Retry-After value, in seconds, of a 503 caused by the database.
 DATABASE_RETRY_AFTER_SECONDS = 30
+# Errors that only a lost or refused connection, or a statement timeout, raises. psycopg's own
+# classes are listed because Django does not convert every driver error. A server-side
+# cursor's close(), which Django calls after the last fetch of QuerySet.iterator(), raises
+# psycopg's error as it is, e.g. AdminShutdown when PostgreSQL stopped just before.
+CONNECTION_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+# Any other database error is a 503 only when the connection turns out to be unusable.
+DATABASE_ERRORS = (Error, psycopg.Error)
+
+logger = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
@@ -87,11 +103,57 @@ class DatabaseUnavailableMiddleware:
 @receiver(got_request_exception, dispatch_uid="src.middleware.flag_database_error")
 def _flag_database_error(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
     # Django sends this signal from inside its "except" block, so sys.exc_info() is the error.
-    # OperationalError covers a refused or lost connection and a statement timeout;
-    # InterfaceError a connection already closed.
     error = sys.exc_info()[1]
-    if request is not None and isinstance(error, OperationalError | InterfaceError):
+    if request is not None and error is not None and database_unavailable(error):
         request.database_unavailable = True  # type: ignore[attr-defined]
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Tell whether ``error`` means that the database is gone, rather than a bug.
+
+    The error raised last is not always the first one: cleanup code that runs after a lost
+    connection (closing a server-side cursor, rolling back) can raise an error of another class
+    that chains the first. So the whole chain is read, and an error of any other database class
+    counts only when the connection turns out to be unusable.
+    """
+    chain = list(_exception_chain(error))
+    if any(isinstance(link, CONNECTION_ERRORS) for link in chain):
+        return True
+    if any(isinstance(link, DATABASE_ERRORS) for link in chain):
+        return _connection_unusable()
+    return False
+
+
+def _exception_chain(error: BaseException) -> Iterator[BaseException]:
+    """Yield ``error``, then the errors it was raised from or while handling."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
+
+
+def _connection_unusable() -> bool:
+    """Tell whether this thread's database connection is lost and no new one can be opened.
+
+    A connection that is open and idle is probed with "SELECT 1". One inside a transaction is
+    not probed, because the server responded to its last statement. A failed statement leaves
+    it open, in an aborted transaction where even "SELECT 1" fails.
+    """
+    raw = connection.connection
+    if raw is not None:
+        if raw.closed:
+            return True
+        if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            return False
+        return not connection.is_usable()
+    try:
+        connection.ensure_connection()
+    except DATABASE_ERRORS as error:
+        logger.warning("Database connection failed after a request error: %s", type(error).__name__)
+        return True
+    return False
 
 
 class MethodNotAllowedPageMiddleware:

@@ -159,6 +159,8 @@ OIDC_OP_JWKS_ENDPOINT = ""
 OIDC_STORE_ID_TOKEN = True
 OIDC_CREATE_USER = False
 
+# Database sessions whose save raises the database's error, not a 400, when it is unreachable.
+SESSION_ENGINE = "src.sessions"
 SESSION_COOKIE_AGE = env.read_int("SESSION_COOKIE_AGE_SECONDS", 8 * 3600)
 # Host-only cookies: a session opened on one structure's host is never sent to another one.
 SESSION_COOKIE_DOMAIN = None

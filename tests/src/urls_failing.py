@@ -1,6 +1,7 @@
 """A structure's URLs plus one address that raises, for the error reporting tests."""
 
 import sentry_sdk
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -14,4 +15,22 @@ def failing_view(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("Failure raised on purpose by a test")
 
 
-urlpatterns = [path("echec-de-test/", failing_view), *structure_urlpatterns]
+def invalid_sql_view(request: HttpRequest) -> HttpResponse:
+    # A ProgrammingError while the database is up: a bug, never a 503.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM table_that_does_not_exist")
+    return HttpResponse()
+
+
+def session_write_view(request: HttpRequest) -> HttpResponse:
+    # SessionMiddleware saves the session after the view, in process_response.
+    request.session["test_value"] = "1"
+    return HttpResponse()
+
+
+urlpatterns = [
+    path("echec-de-test/", failing_view),
+    path("sql-invalide/", invalid_sql_view),
+    path("ecriture-de-session/", session_write_view),
+    *structure_urlpatterns,
+]
