@@ -43,6 +43,13 @@ def read_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}.") from error
 
 
+def read_positive_int(name: str, default: int) -> int:
+    value = read_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a positive integer (1 or more), got {value}.")
+    return value
+
+
 def read_list(name: str, default: str = "") -> list[str]:
     """Return a comma-separated variable as a list, without empty items."""
     return [item.strip() for item in read(name, default).split(",") if item.strip()]

@@ -132,6 +132,12 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Set the search_path once per connection and tenant switch, not before every query.
 TENANT_LIMIT_SET_CALLS = True
+# Structures that `migrate_schemas --tenant --executor=multiprocessing` migrates at once, each in
+# a forked process with its own database connection.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.read_positive_int("MIGRATION_PROCESSES", 4)
+# Structures handed to a process at a time. A migration that fails skips the structures after
+# it in the same batch, so batches of one leave every other structure migrated.
+TENANT_MULTIPROCESSING_CHUNKS = 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = ["core.signin.backend.ProConnectBackend"]

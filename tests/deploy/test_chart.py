@@ -138,6 +138,7 @@ def test_default_values_name_what_is_missing():
         ({"secrets": {"existingSecret": ""}}, "secrets.existingSecret is required"),
         ({"secrets": {"variables": {"DATABASE_URL": ""}}}, "DATABASE_URL is required"),
         ({"media": {"existingClaim": ""}}, "Uploaded documents need storage"),
+        ({"migrations": {"parallel": 4}}, "replaced by config.MIGRATION_PROCESSES"),
         ({"secrets": {"mode": "plain"}}, 'secrets.mode must be "file" or "env"'),
         ({"config": {"SENTRY_DSN": "https://key@sentry.example.org/1"}}, "in both config and"),
     ],
@@ -371,8 +372,17 @@ def test_migration_job_migrates_public_then_structures(production):
     ]
     assert "--shared" in commands[0]
     assert "--tenant" in commands[2]
-    assert "--executor=subprocess" in commands[2]
-    assert "--parallel=8" in commands[2]
+    # Forked processes: starting a new interpreter per structure made migrating 50 of them
+    # about eight times slower (docs/benchmarks.md).
+    assert "--executor=multiprocessing" in commands[2]
+
+
+def test_migration_job_sets_process_count(production):
+    (job,) = of_kind(production, "Job")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    environment = {item["name"]: item.get("value") for item in container["env"]}
+
+    assert environment["MIGRATION_PROCESSES"] == "8"
 
 
 def _parse_command(words: list[str]) -> None:

@@ -27,6 +27,7 @@ CLEARED_PREFIXES = (
     "SENTRY",
     "RATE_LIMIT",
     "REDIS",
+    "MIGRATION_",
 )
 
 

@@ -66,6 +66,32 @@ def test_invalid_boolean_fails(monkeypatch):
         env.read_bool("A_FLAG", False)
 
 
+@pytest.mark.parametrize("value", ["0", "-2"])
+def test_positive_integer_rejects_below_one(monkeypatch, value):
+    monkeypatch.setenv("SOME_COUNT", value)
+
+    with pytest.raises(ImproperlyConfigured, match="SOME_COUNT must be a positive integer"):
+        env.read_positive_int("SOME_COUNT", 4)
+
+
+def test_positive_integer_reads_file_variant(tmp_path, monkeypatch):
+    count = tmp_path / "count"
+    count.write_text("6\n")
+    monkeypatch.setenv("SOME_COUNT_FILE", str(count))
+
+    assert env.read_positive_int("SOME_COUNT", 4) == 6
+
+
+def test_migration_processes_set_multiprocessing_pool():
+    result = run_django(
+        "from django.conf import settings; print(settings.TENANT_MULTIPROCESSING_MAX_PROCESSES)",
+        {**PRODUCTION_REQUIRED, "MIGRATION_PROCESSES": "3"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+
+
 def _start_production(variables: dict[str, str]):
     return run_django("pass", {"DJANGO_ENV": "production", **variables})
 
@@ -95,7 +121,13 @@ def test_production_starts_with_required_values_from_files(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("LOG_FORMAT", "xml"), ("RATE_LIMIT_API", "beaucoup"), ("RATE_LIMIT_SIGN_IN", "0/m")],
+    [
+        ("LOG_FORMAT", "xml"),
+        ("RATE_LIMIT_API", "beaucoup"),
+        ("RATE_LIMIT_SIGN_IN", "0/m"),
+        ("MIGRATION_PROCESSES", "0"),
+        ("MIGRATION_PROCESSES", "quatre"),
+    ],
 )
 def test_production_refuses_invalid_value(name, value):
     result = _start_production({**PRODUCTION_REQUIRED, name: value})

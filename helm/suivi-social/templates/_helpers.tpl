@@ -86,6 +86,9 @@ Included by every template that renders a pod.
 {{- if not (has .Values.secrets.mode (list "file" "env")) }}
 {{- fail (printf "secrets.mode must be \"file\" or \"env\", not %q." .Values.secrets.mode) }}
 {{- end }}
+{{- if hasKey .Values.migrations "parallel" }}
+{{- fail "migrations.parallel was replaced by config.MIGRATION_PROCESSES: move its value there." }}
+{{- end }}
 {{- if and (not $config.AWS_STORAGE_BUCKET_NAME) (not .Values.media.existingClaim) }}
 {{- fail "Uploaded documents need storage: set config.AWS_STORAGE_BUCKET_NAME (an S3 bucket) or media.existingClaim (a PersistentVolumeClaim mounted at config.MEDIA_ROOT)." }}
 {{- end }}
