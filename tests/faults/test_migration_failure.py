@@ -26,7 +26,7 @@ def test_failed_migration_then_rerun() -> None:
     with private_cluster() as cluster, tempfile.TemporaryDirectory() as folder:
         _, _, failure = run(cluster, STRUCTURES, Path(folder), executors=[])
     assert failure.exit_status != 0
-    # The three schemas start together, so only the blocked one is left unmigrated.
+    # Each structure is a task of its own, so only the blocked one is left unmigrated.
     assert failure.migrated_after_failure == STRUCTURES - 1
     assert failure.serving_after_failure == STRUCTURES
     assert failure.migrated_after_rerun == STRUCTURES
