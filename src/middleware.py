@@ -135,11 +135,12 @@ def _exception_chain(error: BaseException) -> Iterator[BaseException]:
 
 
 def _connection_unusable() -> bool:
-    """Tell whether this thread's database connection is lost and no new one can be opened.
+    """Tell whether this thread's database connection is unusable.
 
-    A connection that is open and idle is probed with "SELECT 1". One inside a transaction is
-    not probed, because the server responded to its last statement. A failed statement leaves
-    it open, in an aborted transaction where even "SELECT 1" fails.
+    It is when psycopg marked it closed, when "SELECT 1" fails on it, or, with no connection
+    open, when a new one cannot be opened. "SELECT 1" runs only on an idle connection. One
+    inside a transaction is not probed, because the server responded to its last statement. A
+    failed statement leaves it open, in an aborted transaction where even "SELECT 1" fails.
     """
     raw = connection.connection
     if raw is not None:
