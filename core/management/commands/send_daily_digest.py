@@ -3,10 +3,10 @@
 import logging
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import get_public_schema_name, tenant_context
+from django.core.management.base import BaseCommand
 
 from core.services.notifications import notify_due_dates, send_digests
+from tenants.jobs import for_each_active_structure
 from tenants.models import Structure
 
 logger = logging.getLogger(__name__)
@@ -20,40 +20,15 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        structures = Structure.objects.exclude(schema_name=get_public_schema_name()).order_by(
-            "schema_name"
-        )
-        logger.info("Daily digest started")
-        processed = skipped = emails = 0
-        failed: list[str] = []
-        for structure in structures:
-            if structure.status != Structure.Status.ACTIVE:
-                logger.info(
-                    "Daily digest skips structure %s: status %s",
-                    structure.schema_name,
-                    structure.status,
-                )
-                skipped += 1
-                continue
-            try:
-                with tenant_context(structure):
-                    emails += self._run(structure)
-            except Exception:
-                # One structure's failure must not deprive the others of their digest.
-                logger.exception("Daily digest failed for structure %s", structure.schema_name)
-                failed.append(structure.schema_name)
-                continue
-            processed += 1
-        logger.info(
-            "Daily digest finished: %d structures processed, %d skipped, %d failed, "
-            "%d e-mails sent",
-            processed,
-            skipped,
-            len(failed),
-            emails,
-        )
-        if failed:
-            raise CommandError(f"Daily digest failed for structures: {', '.join(failed)}")
+        emails = 0
+
+        def work(structure: Structure) -> None:
+            nonlocal emails
+            emails += self._run(structure)
+
+        run = for_each_active_structure("Daily digest", work)
+        logger.info("Daily digest finished: %s, %d e-mails sent", run.summary(), emails)
+        run.raise_if_failed()
 
     def _run(self, structure: Structure) -> int:
         """Run the job in the current structure's schema; return how many e-mails it sent."""
