@@ -28,7 +28,7 @@ class JobRun:
         )
 
     def raise_if_failed(self) -> None:
-        """Raise CommandError naming the failed structures, so the scheduler sees the failure."""
+        """Raise CommandError naming the failed structures, so the command exits with an error."""
         if self.failed:
             raise CommandError(f"{self.name} failed for structures: {', '.join(self.failed)}")
 
