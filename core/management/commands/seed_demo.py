@@ -14,7 +14,7 @@ from core.enums import AccommodationMode, FamilySituation, Gender, Role
 from core.models import Agent, Beneficiary
 from core.services.agents import invite_agent
 from core.services.beneficiaries import create_beneficiary
-from tenants.communes import find_commune
+from tenants.communes import find_commune, neighbouring_communes
 from tenants.models import NationalUser, Structure
 from tenants.provisioning import ManagerData, StructureData, provision_structure
 
@@ -49,7 +49,9 @@ class Command(BaseCommand):
             structure = self._provision(spec, identities)
             with tenant_context(structure):
                 self._invite_agents(structure, identities)
-                self._create_beneficiaries(options["beneficiaries"], seed=index)
+                self._create_beneficiaries(
+                    options["beneficiaries"], seed=index, insee_code=spec["insee_code"]
+                )
             self.stdout.write(f"{structure.name}: {structure.url}")
 
         self.stdout.write("\nIdentités de démonstration (page de connexion du fournisseur local) :")
@@ -95,16 +97,21 @@ class Command(BaseCommand):
                     send_email=False,
                 )
 
-    def _create_beneficiaries(self, count: int, seed: int) -> None:
+    def _create_beneficiaries(self, count: int, seed: int, insee_code: str) -> None:
         if Beneficiary.objects.exists():
             return
         fake = Faker("fr_FR")
         fake.seed_instance(seed)
         rng = random.Random(seed)
+        # Most people live in the structure's commune, the others nearby, as in a real CCAS.
+        home = find_commune(insee_code)
+        assert home is not None, insee_code
+        communes = [home] * 10 + neighbouring_communes(home, 6)
         agents = list(Agent.objects.exclude(role=Role.RECEPTION_AGENT))
         author = agents[0]
         for index in range(count):
             gender = rng.choice([Gender.FEMALE, Gender.MALE])
+            commune = rng.choice(communes)
             first_name = (
                 fake.first_name_female() if gender == Gender.FEMALE else fake.first_name_male()
             )
@@ -116,8 +123,8 @@ class Command(BaseCommand):
                 "birth_date": fake.date_of_birth(minimum_age=18, maximum_age=95),
                 "street_number": str(rng.randint(1, 120)),
                 "street": fake.street_name(),
-                "postal_code": fake.postcode(),
-                "city": fake.city(),
+                "postal_code": commune.postal_code,
+                "city": commune.name,
                 "phone_1": fake.numerify("06 ## ## ## ##"),
                 "family_situation": rng.choice(FamilySituation.values),
                 "accommodation_mode": rng.choice(AccommodationMode.values),
