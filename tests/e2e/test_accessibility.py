@@ -90,6 +90,14 @@ def creation_form_with_errors(visitors: Visitors, stack: Stack) -> Page:
     return page
 
 
+def search_with_close_spellings(visitors: Visitors, stack: Stack) -> Page:
+    page = visitors.signed_in(SOCIAL_WORKER)
+    page.goto(stack.structure_url("autun", "/beneficiaires/?recherche=eloize+lefebvre"))
+    expect(page.get_by_role("status")).to_contain_text("orthographes proches")
+    expect(page.get_by_role("table").get_by_role("link", name="LEFÈVRE-DUPONT")).to_be_visible()
+    return page
+
+
 def beneficiary_file(visitors: Visitors, stack: Stack) -> Page:
     page = visitors.signed_in(SOCIAL_WORKER)
     page.goto(stack.structure_url("autun", "/beneficiaires/?recherche=eloise+lefevre"))
@@ -143,6 +151,7 @@ def unknown_structure_page(visitors: Visitors, stack: Stack) -> Page:
 PAGES = [
     sign_in_page,
     beneficiary_list,
+    search_with_close_spellings,
     creation_form_with_errors,
     beneficiary_file,
     agent_list,
