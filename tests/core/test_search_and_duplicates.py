@@ -340,3 +340,19 @@ def test_phone_search_accepts_international_prefix(alpha, eloise):
     )
 
     assert "LEFÈVRE-DUPONT" in content
+
+
+def test_city_key_migration_fills_existing_files(alpha):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("core.migrations.0008_beneficiary_city_key")
+    moved = make_file(alpha, first_names="A", usual_name="Ancien", city="Saint-Étienne")
+    with tenant_context(alpha.structure):
+        Beneficiary.objects.filter(pk=moved.pk).update(city_key="")
+
+        migration.fill_city_keys(apps, None)
+
+        moved.refresh_from_db()
+    assert moved.city_key == "saint etienne"
