@@ -568,7 +568,10 @@ def statement_name(sql_text: str) -> str:
 
 
 def counting_statement(statements: Sequence[Statement]) -> str:
-    """The name of the statement that visits every matching file: a search counts in its page."""
+    """Return the name of the statement that visits every matching file.
+
+    A search counts in its page query, so for a search that is the page.
+    """
     return "count" if any(name == "count" for name, *_ in statements) else "page"
 
 

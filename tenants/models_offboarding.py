@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-# The author shown for actions run with manage.py on a server, where nobody signed in.
+# The author shown for actions run with manage.py on a server, without a signed-in user.
 COMMAND_LABEL = "commande sur le serveur"
 
 

@@ -16,7 +16,7 @@ def _months(label: str, default: int, maximum: int) -> models.PositiveSmallInteg
 
 
 class RetentionPolicy(models.Model):
-    """The structure's retention durations, one row per schema, read with ``load()``.
+    """Retention durations of the structure, one row per schema, read with ``load()``.
 
     The defaults other than the file's are product choices that the manager can change: a
     year for refused aid requests and for the consultation log, five years for the audit

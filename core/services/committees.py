@@ -40,7 +40,7 @@ LETTER_STATUSES = (
     HelpRequestStatus.REFUSED,
     HelpRequestStatus.CLOSED_BY_BENEFICIARY,
 )
-# What the minutes print in place of the name of a person whose file was archived.
+# The text the minutes print in place of the name of a person whose file was archived.
 ARCHIVED_PERSON = "Personne archivée"
 
 

@@ -192,7 +192,7 @@ def _iso(day: date | None) -> str | None:
 
 @dataclass
 class RetentionResult:
-    """What one run did in one structure: counts only, never personal data."""
+    """Counts of one run in one structure, never personal data."""
 
     files_warned: int = 0
     notifications_created: int = 0
@@ -260,8 +260,8 @@ def _apply_to_files(policy: RetentionPolicy, today: date, result: RetentionResul
 
 
 def _warn(beneficiary: Beneficiary, planned_on: date, result: RetentionResult) -> None:
-    """Warn about the archiving on ``planned_on``, and record that day once somebody was
-    warned. Warning again on a later run notifies only the agents not warned yet."""
+    """Warn about the archiving on ``planned_on``, and record that date once an agent is
+    warned. A later run warns only the agents not warned yet."""
     recipients, created = notify_archiving_soon(beneficiary, planned_on)
     result.notifications_created += created
     result.files_warned += 1 if created else 0

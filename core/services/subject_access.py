@@ -6,7 +6,7 @@ labels and French displayed values. The JSON file is that dictionary as it is, a
 cannot disagree. docs/subject-access-export.md describes the shape.
 
 Left out on purpose: the stored document files (the export lists them), the private syntheses
-unless the manager asks for them, and the social security number unless it is asked for.
+unless the manager requests them, and the social security number unless it is requested.
 """
 
 import json

@@ -214,7 +214,7 @@ class StructureDetail(NationalApiView):
 
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Answer an unknown address under the API in JSON, as the API's own 404s."""
+    """Return a JSON 404 for an unknown address under the API, like the API's own 404s."""
     return JsonResponse(
         {"detail": "Adresse inconnue : la liste des adresses est sur /api/nationale/docs/."},
         status=404,

@@ -73,7 +73,7 @@ def test_file_page_query_count(alpha):
     assert count_queries(client, f"/beneficiaires/{target.file_number}/") == FILE_QUERIES
 
 
-def test_search_without_results_runs_one_query_for_the_page(alpha):
+def test_empty_search_skips_the_count(alpha):
     fill(alpha, 3)
     client = alpha.client("manager")
     client.get("/beneficiaires/?recherche=durand")

@@ -333,7 +333,7 @@ def test_numbers_are_passed_as_plain_strings(production):
     assert environment["DJANGO_ENV"] == "production"
 
 
-def test_migration_job_is_pre_install_and_pre_upgrade_hook(manifests):
+def test_migration_job_hooks(manifests):
     (job,) = of_kind(manifests, "Job")
     annotations = job["metadata"]["annotations"]
 

@@ -58,7 +58,7 @@ def test_gunicorn_serves_on_without_a_restart(restart_run) -> None:  # type: ign
     assert len(served_after) > USERS
 
 
-def test_no_acknowledged_write_is_lost_or_any_write_duplicated(restart_run) -> None:  # type: ignore[no-untyped-def]
+def test_restart_loses_no_write(restart_run) -> None:  # type: ignore[no-untyped-def]
     writes = restart_run.writes
     assert writes.acknowledged > 0
     assert writes.missing == []
